@@ -1,0 +1,16 @@
+namespace Vouch.Protocol;
+
+/// <summary>The stable error codes that the server returns in <see cref="ErrorResponse.Error"/>.</summary>
+public static class ErrorCodes
+{
+    public const string InvalidRequest = "invalid_request";
+    public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
+    public const string RequestTooLarge = "request_too_large";
+    public const string UnsupportedMediaType = "unsupported_media_type";
+    public const string RateLimited = "rate_limited";
+    public const string NotReady = "not_ready";
+    public const string ServerError = "server_error";
+    public const string InvalidEmail = "invalid_email";
+    public const string InvalidAudience = "invalid_audience";
+}

@@ -1,0 +1,27 @@
+namespace Vouch.Server.Audit;
+
+/// <summary>An event to record: a stable <see cref="Type"/>, who did it and from where, and string details.</summary>
+public sealed record AuditEntry
+{
+    public required string Type { get; init; }
+    public required string Actor { get; init; }
+    public string? ClientAddress { get; init; }
+    public IReadOnlyDictionary<string, string> Data { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>The stable event types written to the audit log.</summary>
+public static class AuditEventTypes
+{
+    public const string KeyCreated = "key.created";
+    public const string KeyRotated = "key.rotated";
+    public const string KeyRemoved = "key.removed";
+}
+
+/// <summary>Actors that are not users.</summary>
+public static class AuditActors
+{
+    public const string System = "system";
+
+    /// <summary>The operating-system user running an admin command.</summary>
+    public static string Admin => "admin:" + Environment.UserName;
+}

@@ -1,0 +1,49 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Vouch.Server.Persistence;
+
+namespace Vouch.Server.Audit;
+
+/// <summary>
+/// Appends events to the hash-chained audit log. <see cref="AppendAsync"/> adds to a caller's unit of work so an event
+/// is stored with the change it describes, or not at all; a conflicting concurrent append is retried by the caller.
+/// </summary>
+public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time)
+{
+    /// <summary>Stages <paramref name="entries"/> on <paramref name="db"/>; they are written by its next SaveChanges.</summary>
+    public async Task AppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
+    {
+        var last = await db.AuditRecords.AsNoTracking()
+            .OrderByDescending(r => r.Sequence)
+            .Select(r => new { r.Sequence, r.Hash })
+            .FirstOrDefaultAsync(cancellationToken);
+        var sequence = last?.Sequence ?? 0;
+        var previous = last?.Hash ?? AuditHash.Genesis;
+        var now = StoredTime.Now(time);
+        foreach (var entry in entries)
+        {
+            sequence++;
+            var data = JsonSerializer.Serialize(
+                new SortedDictionary<string, string>(entry.Data.ToDictionary(), StringComparer.Ordinal),
+                AuditJsonContext.Default.SortedDictionaryStringString);
+            var hash = AuditHash.Compute(sequence, now, entry.Type, entry.Actor, entry.ClientAddress, data, previous);
+            db.AuditRecords.Add(new AuditRecord
+            {
+                Sequence = sequence, Time = now, Type = entry.Type, Actor = entry.Actor,
+                ClientAddress = entry.ClientAddress, Data = data, PreviousHash = previous, Hash = hash,
+            });
+            previous = hash;
+        }
+    }
+
+    /// <summary>Writes <paramref name="entries"/> on their own, retrying when another writer appended first.</summary>
+    public Task WriteAsync(CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries) =>
+        Conflicts.RetryAsync(factory, async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            await AppendAsync(db, cancellationToken, entries);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }, cancellationToken);
+}

@@ -1,0 +1,35 @@
+namespace Vouch.Server.Hosting;
+
+/// <summary>
+/// The server's settings as read from the configuration file, <c>VOUCH_*</c> environment variables and flags,
+/// before validation; <see cref="ServerSettings"/> is the validated form.
+/// </summary>
+public sealed class VouchServerOptions
+{
+    /// <summary>Issuer URL, exactly as it appears in <c>iss</c>; <c>https://</c> except on loopback hosts.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Default <c>aud</c> of minted tokens; default: the issuer without its scheme.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>The URL Kestrel listens on; default: the issuer's origin for loopback issuers, else http://127.0.0.1:8080.</summary>
+    public string? Listen { get; set; }
+
+    /// <summary>A SQLite file path (default <c>vouch.db</c>) or a PostgreSQL connection string or URI.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Development settings: loopback issuer by default and a key-encryption key kept beside the database.</summary>
+    public bool Development { get; set; }
+
+    /// <summary>Base64 of 32 random bytes that encrypt the signing keys at rest.</summary>
+    public string? KeyEncryptionKey { get; set; }
+
+    /// <summary>A file holding <see cref="KeyEncryptionKey"/>.</summary>
+    public string? KeyEncryptionKeyFile { get; set; }
+
+    /// <summary>Lifetime of an ID token in seconds, from <c>iat</c> to <c>exp</c>; 300 to 900, default 600.</summary>
+    public int TokenLifetimeSeconds { get; set; } = 600;
+
+    /// <summary>Days a signing key signs before the next one takes over; 1 to 365, default 30.</summary>
+    public int KeyRotationDays { get; set; } = 30;
+}

@@ -1,0 +1,63 @@
+using Vouch.Server.Hosting;
+using Vouch.Server.Persistence;
+
+namespace Vouch.Server.Keys;
+
+/// <summary>
+/// Finds the key-encryption key: <c>VOUCH_KEY_ENCRYPTION_KEY</c>, else <c>--key-encryption-key-file</c>, else, in
+/// development only, a file beside the SQLite database (<c>vouch.db.kek</c>, mode 0600) created on first use.
+/// </summary>
+internal static class KeyEncryptionKeyLoader
+{
+    public const string DevelopmentSuffix = ".kek";
+
+    public static Configured<KeyEncryptionKey> Load(VouchServerOptions options, DatabaseSettings database, Action<string> warn)
+    {
+        if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKey))
+            return Decode(options.KeyEncryptionKey, SettingNames.KeyEncryptionKey.ToString());
+
+        if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKeyFile))
+        {
+            var path = Path.GetFullPath(options.KeyEncryptionKeyFile);
+            if (!File.Exists(path))
+                return Configured<KeyEncryptionKey>.Fail($"key-encryption key file {path} ({SettingNames.KeyEncryptionKeyFile}) does not exist");
+            return Decode(File.ReadAllText(path), $"{path} ({SettingNames.KeyEncryptionKeyFile})");
+        }
+
+        if (!options.Development || database.SqlitePath is null)
+        {
+            return Configured<KeyEncryptionKey>.Fail(
+                $"a key-encryption key is required: set {SettingNames.KeyEncryptionKey} or {SettingNames.KeyEncryptionKeyFile} " +
+                "to base64 of 32 random bytes (openssl rand -base64 32)" +
+                (options.Development ? "; with PostgreSQL, development mode does not keep one for you" : ""));
+        }
+
+        var devPath = database.SqlitePath + DevelopmentSuffix;
+        if (!File.Exists(devPath))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(devPath)!);
+            var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
+            // Create the file 0600 from the start so the key is never readable by others, not even briefly.
+            using (var stream = new FileStream(devPath, new FileStreamOptions
+                   {
+                       Mode = FileMode.CreateNew, Access = FileAccess.Write,
+                       UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                   }))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.WriteLine(Convert.ToBase64String(key));
+            }
+        }
+        warn($"development mode: the key-encryption key is kept in {devPath}, beside the database; " +
+             $"in production set {SettingNames.KeyEncryptionKey.EnvironmentVariable} instead");
+        return Decode(File.ReadAllText(devPath), devPath);
+    }
+
+    private static Configured<KeyEncryptionKey> Decode(string base64, string source)
+    {
+        var bytes = new byte[KeyEncryptionKey.SizeInBytes + 1];
+        if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var written) || written != KeyEncryptionKey.SizeInBytes)
+            return Configured<KeyEncryptionKey>.Fail($"key-encryption key {source} must be base64 of exactly 32 bytes (openssl rand -base64 32)");
+        return Configured<KeyEncryptionKey>.Ok(new KeyEncryptionKey(bytes.AsSpan(0, written)));
+    }
+}

@@ -1,0 +1,26 @@
+namespace Vouch.Server.Keys;
+
+/// <summary>
+/// The timing rules of signing keys. A key is published at least <see cref="PublishLead"/> before it signs, signs
+/// for <see cref="RotationInterval"/>, and stays published for <see cref="RetiredRetention"/> after it stops.
+/// </summary>
+public sealed record KeyPolicy(TimeSpan RotationInterval)
+{
+    /// <summary>How long JWKS responses may be cached (<c>Cache-Control: max-age</c>).</summary>
+    public static readonly TimeSpan JwksMaxAge = TimeSpan.FromMinutes(5);
+
+    /// <summary>How often every instance re-reads the keys from the database.</summary>
+    public static readonly TimeSpan RefreshInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The shortest time between publishing a key and signing with it: a verifier's cached JWKS is then never
+    /// missing the key of a token it is shown, and every instance has re-read the keys.
+    /// </summary>
+    public static readonly TimeSpan PublishLead = JwksMaxAge + RefreshInterval + RefreshInterval;
+
+    /// <summary>
+    /// How long a key stays published after it stopped signing: the longest token lifetime (15 min, counted from
+    /// an <c>iat</c> set 60 s back) plus 10 minutes for verifiers' clock skew.
+    /// </summary>
+    public static readonly TimeSpan RetiredRetention = TimeSpan.FromMinutes(25);
+}

@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+using Vouch.Server.Audit;
+using Vouch.Server.Persistence;
+
+namespace Vouch.Server.Keys;
+
+/// <summary>What a rotation did: the key that stops signing, the one that takes over and when, and the new next key.</summary>
+public sealed record RotationResult(string? PreviousKid, string Kid, DateTimeOffset ActivatesAt, string NextKid, DateTimeOffset NextActivatesAt);
+
+/// <summary>
+/// Reads and changes the stored signing keys. Every change runs in one transaction with its audit events; a new
+/// key takes a unique generation number, so when several instances act at once only one change lands and the
+/// others re-read and find nothing left to do.
+/// </summary>
+public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, TimeProvider time, KeyPolicy policy, SigningKeyFactory? keyFactory = null)
+{
+    public async Task<IReadOnlyList<SigningKeyRecord>> LoadAsync(CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.SigningKeys.AsNoTracking().ToListAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes sure a key signs now and the next one is already published, and deletes keys whose tokens have all
+    /// expired. Returns the audit entries written (none when there was nothing to do).
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> EnsureAsync(string actor, CancellationToken cancellationToken)
+    {
+        var (_, written) = await ChangeAsync((db, records, now, changes) =>
+        {
+            var schedule = new KeySchedule<SigningKeyRecord>(records);
+            var current = schedule.CurrentAt(now);
+            if (current is null)
+            {
+                // First start (or only future keys, after the clock went back): nothing can be published ahead.
+                current = Add(db, records, now, now, changes, actor, "first key");
+            }
+            if (!records.Any(k => k.ActivatesAt > now))
+            {
+                var activatesAt = Max(current.ActivatesAt + policy.RotationInterval, now + KeyPolicy.PublishLead);
+                Add(db, records, now, activatesAt, changes, actor, "next key");
+            }
+            schedule = new KeySchedule<SigningKeyRecord>(records);
+            foreach (var expired in records.Where(k => schedule.StatusAt(k, now) == KeyStatus.Expired).ToList())
+            {
+                db.SigningKeys.Remove(expired);
+                changes.Add(Entry(AuditEventTypes.KeyRemoved, actor, expired.Kid, ("reason", "every token it signed has expired")));
+            }
+            return true;
+        }, cancellationToken);
+        return written;
+    }
+
+    /// <summary>
+    /// Hands signing to the next key as soon as it is safe (at once if it was published long enough ago, else when it
+    /// has been published for <see cref="KeyPolicy.PublishLead"/>), and publishes a new next key.
+    /// </summary>
+    public async Task<RotationResult> RotateAsync(string actor, CancellationToken cancellationToken)
+    {
+        var (result, _) = await ChangeAsync<RotationResult>((db, records, now, changes) =>
+        {
+            var schedule = new KeySchedule<SigningKeyRecord>(records);
+            var previous = schedule.CurrentAt(now);
+            var upcoming = records.Where(k => k.ActivatesAt > now).OrderBy(k => k.ActivatesAt).ThenBy(k => k.Generation).ToList();
+            SigningKeyRecord promoted;
+            if (upcoming.Count == 0)
+            {
+                promoted = Add(db, records, now, now + KeyPolicy.PublishLead, changes, actor, "rotation");
+            }
+            else
+            {
+                promoted = upcoming[0];
+                promoted.ActivatesAt = Max(now + KeyPolicy.RefreshInterval, promoted.CreatedAt + KeyPolicy.PublishLead);
+                promoted.Version = Guid.NewGuid();
+            }
+
+            var nextActivatesAt = promoted.ActivatesAt + policy.RotationInterval;
+            var next = upcoming.Skip(1).FirstOrDefault();
+            if (next is null)
+            {
+                next = Add(db, records, now, nextActivatesAt, changes, actor, "next key");
+            }
+            else
+            {
+                next.ActivatesAt = nextActivatesAt;
+                next.Version = Guid.NewGuid();
+            }
+            changes.Add(Entry(AuditEventTypes.KeyRotated, actor, promoted.Kid,
+                ("previous_kid", previous?.Kid ?? ""), ("activates_at", promoted.ActivatesAt.ToString("O"))));
+            return new RotationResult(previous?.Kid, promoted.Kid, promoted.ActivatesAt, next.Kid, next.ActivatesAt);
+        }, cancellationToken);
+        return result;
+    }
+
+    private delegate T Change<out T>(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, List<AuditEntry> changes);
+
+    private Task<(T Result, List<AuditEntry> Changes)> ChangeAsync<T>(Change<T> change, CancellationToken cancellationToken) =>
+        Conflicts.RetryAsync(factory, async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var records = await db.SigningKeys.ToListAsync(cancellationToken);
+            var changes = new List<AuditEntry>();
+            var result = change(db, records, StoredTime.Now(time), changes);
+            if (changes.Count > 0)
+            {
+                await audit.AppendAsync(db, cancellationToken, changes);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+            return (result, changes);
+        }, cancellationToken);
+
+    private SigningKeyRecord Add(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, DateTimeOffset activatesAt,
+        List<AuditEntry> changes, string actor, string reason)
+    {
+        var creator = keyFactory ?? throw new InvalidOperationException("creating a signing key needs the key-encryption key");
+        var generation = records.Count == 0 ? 1 : records.Max(k => k.Generation) + 1;
+        var record = creator.Create(generation, now, StoredTime.Truncate(activatesAt));
+        db.SigningKeys.Add(record);
+        records.Add(record);
+        changes.Add(Entry(AuditEventTypes.KeyCreated, actor, record.Kid,
+            ("generation", generation.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("activates_at", record.ActivatesAt.ToString("O")), ("reason", reason)));
+        return record;
+    }
+
+    private static AuditEntry Entry(string type, string actor, string kid, params (string Key, string Value)[] data) => new()
+    {
+        Type = type,
+        Actor = actor,
+        Data = data.Append(("kid", kid)).ToDictionary(d => d.Item1, d => d.Item2),
+    };
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+}

@@ -1,0 +1,92 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Vouch.Protocol;
+using Vouch.Server.Hosting;
+using Vouch.Server.Keys;
+using Vouch.Server.Users;
+
+namespace Vouch.Server.Oidc;
+
+/// <summary>Who a token is for: the verified email, the organization domain (default: the email's) and the audience.</summary>
+public sealed record IdTokenRequest
+{
+    public required string Email { get; init; }
+
+    /// <summary>The organization domain (<c>hd</c>); default: the email's domain.</summary>
+    public string? Domain { get; init; }
+
+    /// <summary>The <c>aud</c>; default: the configured audience.</summary>
+    public string? Audience { get; init; }
+}
+
+/// <summary>A minted token with the facts the audit log records (never the token itself).</summary>
+public sealed record IssuedIdToken(string Token, string Jti, string Kid, string Subject, string Audience, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>A minted token, or a stable error code and why.</summary>
+public sealed record IdTokenResult(IssuedIdToken? Token, string? Error = null, string? Description = null)
+{
+    public bool Succeeded => Token is not null;
+}
+
+/// <summary>
+/// Mints ES256 ID tokens with the claims of DESIGN.md: <c>iat</c>/<c>nbf</c> 60 s back for clock skew, <c>exp</c>
+/// the configured lifetime after <c>iat</c>, a fresh <c>jti</c>, <c>amr</c> ["hwk","pin"], and AWS session tags.
+/// </summary>
+public sealed class IdTokenService(ServerSettings settings, KeyRingProvider keys, TimeProvider time)
+{
+    public const string AwsTagsClaim = "https://aws.amazon.com/tags";
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(60);
+    private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    public IdTokenResult Issue(IdTokenRequest request)
+    {
+        var email = EmailAddress.TryParse(request.Email);
+        if (email is null)
+            return new IdTokenResult(null, ErrorCodes.InvalidEmail, "the subject is not a valid email address");
+        var domain = request.Domain ?? email.Domain;
+        if (!EmailAddress.IsDomain(domain))
+            return new IdTokenResult(null, ErrorCodes.InvalidRequest, "the organization domain is not a valid DNS name");
+        var audience = request.Audience ?? settings.Audience;
+        if (!string.Equals(audience, settings.Audience, StringComparison.Ordinal))
+            return new IdTokenResult(null, ErrorCodes.InvalidAudience, "this server does not issue tokens for that audience");
+
+        var now = time.GetUtcNow();
+        var key = keys.IsReady ? keys.Ring.CurrentAt(now) : null;
+        if (key?.Credentials is null)
+            return new IdTokenResult(null, ErrorCodes.NotReady, "no signing key is available yet");
+
+        var issuedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()) - ClockSkewAllowance;
+        var expiresAt = issuedAt + settings.TokenLifetime;
+        var jti = Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var descriptor = new SecurityTokenDescriptor
+        {
+            Issuer = settings.Issuer,
+            Audience = audience,
+            IssuedAt = issuedAt.UtcDateTime,
+            NotBefore = issuedAt.UtcDateTime,
+            Expires = expiresAt.UtcDateTime,
+            TokenType = "JWT",
+            SigningCredentials = key.Credentials,
+            Claims = new Dictionary<string, object>
+            {
+                ["sub"] = email.Value,
+                ["email"] = email.Value,
+                ["email_verified"] = true,
+                ["hd"] = domain,
+                ["jti"] = jti,
+                ["amr"] = new[] { "hwk", "pin" },
+                [AwsTagsClaim] = new Dictionary<string, object>
+                {
+                    ["principal_tags"] = new Dictionary<string, object>
+                    {
+                        ["email"] = new[] { email.Value },
+                        ["domain"] = new[] { domain },
+                    },
+                    ["transitive_tag_keys"] = new[] { "email", "domain" },
+                },
+            },
+        };
+        var token = _handler.CreateToken(descriptor);
+        return new IdTokenResult(new IssuedIdToken(token, jti, key.Kid, email.Value, audience, issuedAt, expiresAt));
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+
+namespace Vouch.Server.Persistence;
+
+/// <summary>
+/// Brings the database schema up to date at start-up. EF Core takes a migration lock, so several instances may
+/// start at once. A new SQLite file is created 0600 and switched to WAL.
+/// </summary>
+public sealed class DatabaseMigrator(VouchDbContextFactory factory)
+{
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        if (factory.Settings.SqlitePath is { } path && !File.Exists(path))
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // The file holds sealed signing keys and the audit trail: readable by the server's user only.
+            using (File.Create(path, 0, FileOptions.None)) { }
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await using var db = factory.CreateDbContext();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (factory.Settings.Provider == DatabaseProvider.Sqlite)
+        {
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            // Pooled connections would keep the file open; release them so that other processes see a clean file.
+            SqliteConnection.ClearAllPools();
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Vouch.Server.Admin;
+
+return await ServerCommandLine.InvokeAsync(args, CommandContext.FromProcess());
