@@ -1,0 +1,122 @@
+using System.Collections;
+using Vouch.Server.Hosting;
+using Vouch.Server.Persistence;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.Server.Tests.Hosting;
+
+public sealed class ServerSettingsTests
+{
+    private static Configured<ServerSettings> Resolve(Action<VouchServerOptions> configure)
+    {
+        var options = new VouchServerOptions { Database = "/tmp/vouch-settings-test.db" };
+        configure(options);
+        return ServerSettings.Resolve(options);
+    }
+
+    [Theory]
+    [InlineData("http://localhost:8080")]
+    [InlineData("http://vouch.localhost:8080")]
+    [InlineData("http://127.0.0.1:9000")]
+    [InlineData("http://[::1]:9000")]
+    [InlineData("https://vouch.example.com")]
+    [InlineData("https://example.com/vouch")]
+    public void An_https_issuer_or_an_http_issuer_on_a_loopback_host_is_accepted(string issuer)
+    {
+        var result = Resolve(o => o.Issuer = issuer);
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
+        Assert.Equal(issuer, result.Value!.Issuer);
+    }
+
+    [Theory]
+    [InlineData("http://vouch.example.com", "must use https://")]
+    [InlineData("http://10.0.0.1:8080", "must use https://")]
+    [InlineData("https://vouch.example.com/", "must not end with '/'")]
+    [InlineData("https://vouch.example.com?x=1", "must not have a query")]
+    [InlineData("vouch.example.com", "is not an absolute http(s) URL")]
+    [InlineData("ftp://vouch.example.com", "is not an absolute http(s) URL")]
+    public void A_bad_issuer_is_refused_with_a_message_that_names_the_setting(string issuer, string reason)
+    {
+        var result = Resolve(o => o.Issuer = issuer);
+
+        var error = Assert.Single(result.Errors);
+        Assert.Contains(reason, error, StringComparison.Ordinal);
+        Assert.Contains("--issuer", error, StringComparison.Ordinal);
+        Assert.Contains("VOUCH_ISSUER", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_issuer_is_required_outside_development_mode()
+    {
+        var result = Resolve(_ => { });
+
+        Assert.Contains(result.Errors, e => e.Contains("--issuer", StringComparison.Ordinal) && e.Contains("required", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Development_mode_defaults_to_a_loopback_issuer_and_listens_there()
+    {
+        var result = Resolve(o => o.Development = true);
+
+        Assert.Equal("http://localhost:8080", result.Value!.Issuer);
+        Assert.Equal("http://localhost:8080", result.Value.Listen);
+        Assert.Equal("localhost:8080", result.Value.Audience);
+    }
+
+    [Fact]
+    public void The_default_audience_is_the_issuer_without_its_scheme()
+    {
+        Assert.Equal("vouch.example.com", Resolve(o => o.Issuer = "https://vouch.example.com").Value!.Audience);
+        Assert.Equal("example.com/vouch", Resolve(o => o.Issuer = "https://example.com/vouch").Value!.Audience);
+        Assert.Equal("sts.amazonaws.com", Resolve(o => { o.Issuer = "https://vouch.example.com"; o.Audience = "sts.amazonaws.com"; }).Value!.Audience);
+    }
+
+    [Fact]
+    public void An_https_issuer_listens_on_loopback_behind_a_proxy_by_default()
+    {
+        Assert.Equal("http://127.0.0.1:8080", Resolve(o => o.Issuer = "https://vouch.example.com").Value!.Listen);
+    }
+
+    [Theory]
+    [InlineData(299)]
+    [InlineData(901)]
+    public void A_token_lifetime_outside_five_to_fifteen_minutes_is_refused(int seconds)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TokenLifetimeSeconds = seconds; });
+
+        Assert.Contains(result.Errors, e => e.Contains("VOUCH_TOKEN_LIFETIME_SECONDS", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Environment_variables_override_the_config_file_and_flags_override_both()
+    {
+        using var dir = new TemporaryDirectory();
+        File.WriteAllText(dir.File("vouch.json"), """{ "Issuer": "https://file.example.com", "Audience": "from-file", "TokenLifetimeSeconds": 400 }""");
+        var environment = new Hashtable { ["VOUCH_AUDIENCE"] = "from-env", ["VOUCH_ISSUER"] = "https://env.example.com" };
+        var flags = new Dictionary<string, string?> { ["Issuer"] = "https://flag.example.com" };
+
+        var options = ServerConfiguration.Load(dir.File("vouch.json"), flags, environment);
+
+        Assert.True(options.Succeeded);
+        Assert.Equal("https://flag.example.com", options.Value!.Issuer);
+        Assert.Equal("from-env", options.Value.Audience);
+        Assert.Equal(400, options.Value.TokenLifetimeSeconds);
+    }
+
+    [Fact]
+    public void A_missing_or_malformed_config_file_is_reported_not_thrown()
+    {
+        using var dir = new TemporaryDirectory();
+        File.WriteAllText(dir.File("bad.json"), "{ not json");
+
+        var missing = ServerConfiguration.Load(dir.File("absent.json"), new Dictionary<string, string?>(), new Hashtable());
+        var malformed = ServerConfiguration.Load(dir.File("bad.json"), new Dictionary<string, string?>(), new Hashtable());
+        var wrongType = ServerConfiguration.Load(null, new Dictionary<string, string?>(), new Hashtable { ["VOUCH_TOKEN_LIFETIME_SECONDS"] = "ten" });
+
+        Assert.Contains("does not exist", Assert.Single(missing.Errors), StringComparison.Ordinal);
+        Assert.Contains("bad.json", Assert.Single(malformed.Errors), StringComparison.Ordinal);
+        Assert.Single(wrongType.Errors);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+
+namespace Vouch.Testing;
+
+/// <summary>
+/// Independent relying parties written by others: jose (<c>createRemoteJWKSet</c> + <c>jwtVerify</c>) and
+/// openid-client (discovery), run with Node from <c>test/peers/node</c>.
+/// </summary>
+public static class NodePeers
+{
+    private static string Directory => Path.Combine(RepositoryPaths.PeersDirectory, "node");
+
+    /// <summary>Verifies <paramref name="token"/> the way a relying party would; the JSON has <c>ok</c>, <c>payload</c>, <c>header</c> or <c>code</c>.</summary>
+    public static Task<JsonElement> VerifyJwtAsync(string token, string jwksUrl, string issuer, string audience) =>
+        RunAsync("verify-jwt.mjs", token, jwksUrl, issuer, audience);
+
+    /// <summary>Runs OIDC discovery against <paramref name="issuer"/>; the JSON has <c>ok</c> and <c>metadata</c>.</summary>
+    public static Task<JsonElement> DiscoverAsync(string issuer) => RunAsync("discover.mjs", issuer);
+
+    private static async Task<JsonElement> RunAsync(string script, params string[] arguments)
+    {
+        if (!System.IO.Directory.Exists(Path.Combine(Directory, "node_modules", "jose")))
+            throw new InvalidOperationException($"jose is not installed in {Directory}: run scripts/install-test-deps.sh (./test.sh does)");
+        var result = await ProcessRunner.RunAsync("node", [Path.Combine(Directory, script), .. arguments], workingDirectory: Directory,
+            timeout: TimeSpan.FromSeconds(30));
+        var line = result.StandardOutput.Trim();
+        if (line.Length == 0)
+            throw new InvalidOperationException($"node {script} printed nothing (exit {result.ExitCode}): {result.StandardError}");
+        return JsonDocument.Parse(line).RootElement.Clone();
+    }
+}

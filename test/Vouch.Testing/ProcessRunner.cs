@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Vouch.Testing;
+
+/// <summary>The result of a finished process.</summary>
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
+
+/// <summary>Runs programs to completion with a time limit, capturing their output.</summary>
+public static partial class ProcessRunner
+{
+    public static async Task<ProcessResult> RunAsync(
+        string fileName, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null,
+        string? workingDirectory = null, TimeSpan? timeout = null, string? standardInput = null)
+    {
+        using var process = Start(fileName, arguments, environment, workingDirectory, redirectInput: standardInput is not null);
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+            process.StandardInput.Close();
+        }
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{fileName} {string.Join(' ', arguments)} did not finish in {timeout ?? TimeSpan.FromSeconds(60)}: {await stderr}");
+        }
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public static Process Start(string fileName, IEnumerable<string> arguments, IDictionary<string, string?>? environment = null,
+        string? workingDirectory = null, bool redirectInput = false)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = redirectInput,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        if (environment is not null)
+        {
+            foreach (var (key, value) in environment)
+            {
+                if (value is null) info.Environment.Remove(key);
+                else info.Environment[key] = value;
+            }
+        }
+        return Process.Start(info) ?? throw new InvalidOperationException($"could not start {fileName}");
+    }
+
+    /// <summary>Sends SIGTERM to <paramref name="pid"/>, so that it can shut down cleanly.</summary>
+    public static void Terminate(int pid)
+    {
+        if (Kill(pid, 15) != 0 && Marshal.GetLastPInvokeError() != 3 /* ESRCH: already gone */)
+            throw new InvalidOperationException($"kill({pid}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
