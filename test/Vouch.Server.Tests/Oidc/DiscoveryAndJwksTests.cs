@@ -1,0 +1,127 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
+using Vouch.Server.Keys;
+using Vouch.Server.Oidc;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.Server.Tests.Oidc;
+
+/// <summary>The discovery document and the JWKS, as relying parties (and openid-client) see them.</summary>
+public sealed class DiscoveryAndJwksTests : IAsyncLifetime
+{
+    private InProcessServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private async Task<JsonElement> GetJsonAsync(string path) =>
+        JsonDocument.Parse(await _server.Client.GetStringAsync(path.TrimStart('/'))).RootElement;
+
+    [Fact]
+    public async Task The_discovery_document_matches_the_golden_file()
+    {
+        var body = await _server.Client.GetStringAsync(OidcEndpoints.DiscoveryPath.TrimStart('/'));
+
+        var golden = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "openid-configuration.json"));
+        Assert.Equal(
+            JsonSerializer.Serialize(JsonDocument.Parse(golden.Replace("{issuer}", _server.Issuer, StringComparison.Ordinal))),
+            JsonSerializer.Serialize(JsonDocument.Parse(body)));
+    }
+
+    [Fact]
+    public async Task Openid_client_discovers_the_issuer_and_its_jwks()
+    {
+        var result = await NodePeers.DiscoverAsync(_server.Issuer);
+
+        Assert.True(result.GetProperty("ok").GetBoolean(), result.ToString());
+        var metadata = result.GetProperty("metadata");
+        Assert.Equal(_server.Issuer, metadata.GetProperty("issuer").GetString());
+        Assert.Equal(_server.JwksUri, metadata.GetProperty("jwks_uri").GetString());
+        Assert.Equal(["ES256"], metadata.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task An_issuer_with_a_path_serves_discovery_under_that_path()
+    {
+        await using var server = await InProcessServer.StartAsync(issuerPath: "/tenant");
+
+        var result = await NodePeers.DiscoverAsync(server.Issuer);
+
+        Assert.True(result.GetProperty("ok").GetBoolean(), result.ToString());
+        Assert.Equal(server.Issuer + "/.well-known/jwks.json", result.GetProperty("metadata").GetProperty("jwks_uri").GetString());
+    }
+
+    [Fact]
+    public async Task The_jwks_holds_public_ec_keys_only()
+    {
+        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+
+        var keys = jwks.GetProperty("keys").EnumerateArray().ToList();
+        Assert.Equal(2, keys.Count);
+        foreach (var key in keys)
+        {
+            Assert.Equal(["alg", "crv", "kid", "kty", "use", "x", "x5c", "y"], key.EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal));
+            Assert.Equal("EC", key.GetProperty("kty").GetString());
+            Assert.Equal("P-256", key.GetProperty("crv").GetString());
+            Assert.Equal("sig", key.GetProperty("use").GetString());
+            Assert.Equal("ES256", key.GetProperty("alg").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task Each_jwks_key_carries_a_certificate_for_itself_and_its_thumbprint_as_kid()
+    {
+        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+
+        foreach (var key in jwks.GetProperty("keys").EnumerateArray())
+        {
+            var certificate = X509CertificateLoader.LoadCertificate(Convert.FromBase64String(key.GetProperty("x5c")[0].GetString()!));
+            using var publicKey = certificate.GetECDsaPublicKey()!;
+            var q = publicKey.ExportParameters(false).Q;
+            Assert.Equal(key.GetProperty("x").GetString(), Base64UrlEncoder.Encode(q.X));
+            Assert.Equal(key.GetProperty("y").GetString(), Base64UrlEncoder.Encode(q.Y));
+            Assert.Equal(key.GetProperty("kid").GetString(), SigningKeyFactory.Thumbprint(publicKey.ExportParameters(false)));
+        }
+    }
+
+    [Fact]
+    public async Task The_key_that_signs_is_listed_first_and_the_next_key_is_already_published()
+    {
+        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+        var ring = _server.Get<KeyRingProvider>().Ring;
+        var now = DateTimeOffset.UtcNow;
+
+        var kids = jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()).ToList();
+        Assert.Equal(ring.CurrentAt(now)!.Kid, kids[0]);
+        Assert.Equal(ring.Keys.Single(k => k.ActivatesAt > now).Kid, kids[1]);
+    }
+
+    [Fact]
+    public async Task The_jwks_is_cacheable_for_less_than_the_publish_lead_and_revalidates_by_etag()
+    {
+        using var response = await _server.Client.GetAsync(OidcEndpoints.JwksPath.TrimStart('/'));
+        var maxAge = response.Headers.CacheControl!.MaxAge!.Value;
+        var etag = response.Headers.ETag!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, OidcEndpoints.JwksPath.TrimStart('/'));
+        request.Headers.IfNoneMatch.Add(etag);
+        using var revalidated = await _server.Client.SendAsync(request);
+
+        Assert.True(response.Headers.CacheControl.Public);
+        Assert.True(maxAge < KeyPolicy.PublishLead);
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Fact]
+    public async Task The_health_endpoint_answers_once_keys_are_loaded()
+    {
+        using var response = await _server.Client.GetAsync("healthz");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+}

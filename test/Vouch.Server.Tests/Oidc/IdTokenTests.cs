@@ -1,0 +1,201 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Vouch.Protocol;
+using Vouch.Server.Audit;
+using Vouch.Server.Keys;
+using Vouch.Server.Oidc;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.Server.Tests.Oidc;
+
+/// <summary>Minted ID tokens, checked claim by claim and verified by jose against the running server's JWKS.</summary>
+public sealed class IdTokenTests : IAsyncLifetime
+{
+    // The server's clock starts at the real time, so that jose (on the real clock) accepts fresh tokens.
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private InProcessServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(time: _time);
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    private IssuedIdToken Issue(string email = "alice@example.com", string? domain = null)
+    {
+        var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email, Domain = domain });
+        Assert.True(result.Succeeded, result.Description);
+        return result.Token!;
+    }
+
+    private Task<JsonElement> VerifyWithJoseAsync(string token) =>
+        NodePeers.VerifyJwtAsync(token, _server.JwksUri, _server.Issuer, _server.Settings.Audience);
+
+    [Fact]
+    public void A_token_carries_exactly_the_claims_of_the_design()
+    {
+        var issued = Issue("Alice@Example.com");
+        var token = new JsonWebToken(issued.Token);
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+
+        Assert.Equal("ES256", token.Alg);
+        Assert.Equal("JWT", token.Typ);
+        Assert.Equal(_server.Get<KeyRingProvider>().Ring.CurrentAt(_time.GetUtcNow())!.Kid, token.Kid);
+        Assert.Equal(
+            ["amr", "aud", "email", "email_verified", "exp", "hd", "https://aws.amazon.com/tags", "iat", "iss", "jti", "nbf", "sub"],
+            token.Claims.Select(c => c.Type).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(_server.Issuer, token.Issuer);
+        Assert.Equal([_server.Settings.Audience], token.Audiences);
+        Assert.Equal("alice@example.com", token.Subject);
+        Assert.Equal("alice@example.com", token.GetPayloadValue<string>("email"));
+        Assert.True(token.GetPayloadValue<bool>("email_verified"));
+        Assert.Equal("example.com", token.GetPayloadValue<string>("hd"));
+        Assert.Equal(now - 60, token.GetPayloadValue<long>("iat"));
+        Assert.Equal(now - 60, token.GetPayloadValue<long>("nbf"));
+        Assert.Equal(now - 60 + 600, token.GetPayloadValue<long>("exp"));
+        Assert.Equal(issued.Jti, token.Id);
+
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(token.EncodedPayload));
+        Assert.Equal("""["hwk","pin"]""", payload.RootElement.GetProperty("amr").GetRawText());
+        Assert.Equal(
+            """{"principal_tags":{"email":["alice@example.com"],"domain":["example.com"]},"transitive_tag_keys":["email","domain"]}""",
+            payload.RootElement.GetProperty("https://aws.amazon.com/tags").GetRawText());
+    }
+
+    [Fact]
+    public void The_organization_domain_can_differ_from_the_email_domain()
+    {
+        var token = new JsonWebToken(Issue("bob@contractor.io", domain: "example.com").Token);
+
+        Assert.Equal("example.com", token.GetPayloadValue<string>("hd"));
+        Assert.Equal("bob@contractor.io", token.Subject);
+    }
+
+    [Fact]
+    public void Every_token_has_its_own_jti()
+    {
+        var jtis = Enumerable.Range(0, 50).Select(_ => Issue().Jti).ToHashSet();
+
+        Assert.Equal(50, jtis.Count);
+    }
+
+    [Theory]
+    [InlineData("not-an-email", ErrorCodes.InvalidEmail)]
+    [InlineData("alice@", ErrorCodes.InvalidEmail)]
+    [InlineData("alice@example", ErrorCodes.InvalidEmail)]
+    [InlineData("al ice@example.com", ErrorCodes.InvalidEmail)]
+    public void A_subject_that_is_not_a_plain_email_is_refused(string email, string error)
+    {
+        var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email });
+
+        Assert.Equal(error, result.Error);
+    }
+
+    [Fact]
+    public void A_token_for_an_audience_the_server_does_not_serve_is_refused()
+    {
+        var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com", Audience = "evil.example.com" });
+
+        Assert.False(result.Succeeded);
+        Assert.Equal(ErrorCodes.InvalidAudience, result.Error);
+    }
+
+    [Fact]
+    public async Task Jose_verifies_a_token_against_the_published_jwks()
+    {
+        var issued = Issue();
+
+        var verdict = await VerifyWithJoseAsync(issued.Token);
+
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+        Assert.Equal("alice@example.com", verdict.GetProperty("payload").GetProperty("sub").GetString());
+        Assert.Equal(issued.Kid, verdict.GetProperty("header").GetProperty("kid").GetString());
+        Assert.Equal("ES256", verdict.GetProperty("header").GetProperty("alg").GetString());
+    }
+
+    [Fact]
+    public async Task A_token_signed_before_a_rotation_still_verifies_after_it()
+    {
+        var before = Issue();
+        var rotation = await _server.Get<KeyStore>().RotateAsync(AuditActors.Admin, CancellationToken.None);
+        _time.SetUtcNow(rotation.ActivatesAt);
+        await _server.Get<KeyRingProvider>().ReloadAsync(CancellationToken.None);
+
+        var after = Issue();
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(OidcEndpoints.JwksPath.TrimStart('/'))).RootElement;
+        var verdict = await VerifyWithJoseAsync(before.Token);
+
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+        Assert.Equal(rotation.Kid, after.Kid);
+        Assert.NotEqual(before.Kid, after.Kid);
+        var kids = jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()).ToList();
+        Assert.Equal([rotation.Kid, rotation.NextKid, before.Kid], kids);
+    }
+
+    [Fact]
+    public async Task A_token_signed_with_an_unpublished_key_is_refused_by_jose()
+    {
+        using var rogue = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var credentials = new SigningCredentials(new ECDsaSecurityKey(rogue) { KeyId = "rogue" }, SecurityAlgorithms.EcdsaSha256);
+        var forged = Forge(credentials);
+
+        var verdict = await VerifyWithJoseAsync(forged);
+
+        Assert.False(verdict.GetProperty("ok").GetBoolean());
+        Assert.Equal("ERR_JWKS_NO_MATCHING_KEY", verdict.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_token_signed_by_another_key_under_a_published_kid_is_refused_by_jose()
+    {
+        using var rogue = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var kid = Issue().Kid;
+        var forged = Forge(new SigningCredentials(new ECDsaSecurityKey(rogue) { KeyId = kid }, SecurityAlgorithms.EcdsaSha256));
+
+        var verdict = await VerifyWithJoseAsync(forged);
+
+        Assert.False(verdict.GetProperty("ok").GetBoolean());
+        Assert.Equal("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", verdict.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task A_token_whose_claims_were_altered_is_refused_by_jose()
+    {
+        var parts = Issue().Token.Split('.');
+        var payload = Base64UrlEncoder.Decode(parts[1]).Replace("alice@example.com", "admin@example.com", StringComparison.Ordinal);
+        var tampered = $"{parts[0]}.{Base64UrlEncoder.Encode(payload)}.{parts[2]}";
+
+        var verdict = await VerifyWithJoseAsync(tampered);
+
+        Assert.Equal("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", verdict.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task An_expired_token_is_refused_by_jose()
+    {
+        // A server whose clock is 30 minutes behind mints a token that expired 20 minutes ago.
+        await using var late = await InProcessServer.StartAsync(time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-30)));
+        var token = late.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com" }).Token!.Token;
+
+        var verdict = await NodePeers.VerifyJwtAsync(token, late.JwksUri, late.Issuer, late.Settings.Audience);
+
+        Assert.Equal("ERR_JWT_EXPIRED", verdict.GetProperty("code").GetString());
+    }
+
+    private string Forge(SigningCredentials credentials)
+    {
+        var now = _time.GetUtcNow().UtcDateTime;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _server.Issuer,
+            Audience = _server.Settings.Audience,
+            IssuedAt = now,
+            NotBefore = now,
+            Expires = now.AddMinutes(5),
+            Claims = new Dictionary<string, object> { ["sub"] = "alice@example.com" },
+            SigningCredentials = credentials,
+        });
+    }
+}
