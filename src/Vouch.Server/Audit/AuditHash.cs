@@ -1,33 +1,34 @@
+using System.Globalization;
 using System.Security.Cryptography;
-using System.Text.Json;
+using System.Text;
 
 namespace Vouch.Server.Audit;
 
 /// <summary>
-/// The hash that chains audit records: lowercase hex SHA-256 of the UTF-8 JSON array
-/// <c>[sequence, time in Unix milliseconds, type, actor, client address or "", data, previous hash]</c>.
-/// docs/audit.md shows how to recompute it without Vouch.
+/// The hash that chains audit records: lowercase hex SHA-256 over the fields
+/// <c>"vouch-audit-v1", sequence, time in Unix milliseconds, type, actor, client address or "", data, previous hash</c>,
+/// each written as its UTF-8 byte length in decimal, a colon, then its UTF-8 bytes. Length prefixes make the
+/// encoding unambiguous and easy to reproduce; docs/audit.md shows how without Vouch.
 /// </summary>
 public static class AuditHash
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
+    private const string Version = "vouch-audit-v1";
 
     public static string Compute(long sequence, DateTimeOffset time, string type, string actor, string? clientAddress, string data, string previousHash)
     {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer))
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var field in (ReadOnlySpan<string>)[
+                     Version,
+                     sequence.ToString(CultureInfo.InvariantCulture),
+                     time.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture),
+                     type, actor, clientAddress ?? "", data, previousHash])
         {
-            json.WriteStartArray();
-            json.WriteNumberValue(sequence);
-            json.WriteNumberValue(time.ToUnixTimeMilliseconds());
-            json.WriteStringValue(type);
-            json.WriteStringValue(actor);
-            json.WriteStringValue(clientAddress ?? "");
-            json.WriteStringValue(data);
-            json.WriteStringValue(previousHash);
-            json.WriteEndArray();
+            var bytes = Encoding.UTF8.GetBytes(field);
+            hash.AppendData(Encoding.ASCII.GetBytes(bytes.Length.ToString(CultureInfo.InvariantCulture) + ":"));
+            hash.AppendData(bytes);
         }
-        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     public static string Compute(AuditRecord r) =>

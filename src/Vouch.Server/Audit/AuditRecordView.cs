@@ -1,12 +1,13 @@
-using System.Text.Json;
-
 namespace Vouch.Server.Audit;
 
-/// <summary>One audit record as <c>vouch-server audit --json</c> prints it (one JSON object per line).</summary>
+/// <summary>
+/// One audit record as <c>vouch-server audit --json</c> prints it (one JSON object per line). <c>data</c> is the
+/// stored JSON text verbatim, so that anyone can recompute the hash from this output alone.
+/// </summary>
 internal sealed record AuditRecordView(
-    long Sequence, DateTimeOffset Time, string Type, string Actor, string? ClientAddress,
-    JsonElement Data, string PreviousHash, string Hash)
+    long Sequence, DateTimeOffset Time, long TimeUnixMs, string Type, string Actor, string? ClientAddress,
+    string Data, string PreviousHash, string Hash)
 {
     public static AuditRecordView From(AuditRecord r) =>
-        new(r.Sequence, r.Time, r.Type, r.Actor, r.ClientAddress, JsonDocument.Parse(r.Data).RootElement.Clone(), r.PreviousHash, r.Hash);
+        new(r.Sequence, r.Time, r.Time.ToUnixTimeMilliseconds(), r.Type, r.Actor, r.ClientAddress, r.Data, r.PreviousHash, r.Hash);
 }

@@ -158,6 +158,31 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task The_verification_script_in_the_docs_checks_the_chain_without_vouch()
+    {
+        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
+        {
+            await server.StopAsync();
+        }
+        Assert.Equal(0, (await RunAsync(null, "keys", "rotate", "--development")).ExitCode);
+        var json = await RunAsync(null, "audit", "--json");
+        var docs = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "audit.md"));
+        var start = docs.IndexOf("```python\n", StringComparison.Ordinal) + "```python\n".Length;
+        var script = docs[start..docs.IndexOf("```", start, StringComparison.Ordinal)];
+        var verify = await RunAsync(null, "audit", "verify");
+
+        var python = await ProcessRunner.RunAsync("python3", ["-c", script], standardInput: json.StandardOutput);
+
+        Assert.Equal(0, python.ExitCode);
+        Assert.Equal("intact, head " + verify.StandardOutput.Split(" head ")[1].Trim(), python.StandardOutput.Trim());
+
+        var tampered = json.StandardOutput.Replace("\"actor\":\"system\"", "\"actor\":\"mallory\"", StringComparison.Ordinal);
+        var caught = await ProcessRunner.RunAsync("python3", ["-c", script], standardInput: tampered);
+        Assert.NotEqual(0, caught.ExitCode);
+        Assert.Contains("record 1 was altered", caught.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Admin_commands_on_a_database_that_does_not_exist_say_so()
     {
         var result = await RunAsync(null, "keys", "list", "--database", _directory.File("absent.db"));
