@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Vouch.Benchmarks.TokenBenchmarks).Assembly).Run(args);
