@@ -237,12 +237,19 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal(24, verification.Records);
     }
 
+    /// <summary>Writes <paramref name="count"/> events by alice and returns the factory of that instance.</summary>
+    private async Task<VouchDbContextFactory> WriteEventsAsync(int count)
+    {
+        var (_, audit, factory) = Instance();
+        for (var i = 0; i < count; i++)
+            await audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "alice" });
+        return factory;
+    }
+
     [Fact]
     public async Task An_altered_audit_record_is_detected()
     {
-        var (_, audit, factory) = Instance();
-        for (var i = 0; i < 5; i++)
-            await audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "alice" });
+        var factory = await WriteEventsAsync(5);
 
         await using (var db = factory.CreateDbContext())
             await db.Database.ExecuteSqlRawAsync("UPDATE audit_log SET actor = 'mallory' WHERE sequence = 3");
@@ -256,9 +263,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     [Fact]
     public async Task A_deleted_audit_record_is_detected()
     {
-        var (_, audit, factory) = Instance();
-        for (var i = 0; i < 5; i++)
-            await audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "alice" });
+        var factory = await WriteEventsAsync(5);
 
         await using (var db = factory.CreateDbContext())
             await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log WHERE sequence = 4");
@@ -272,9 +277,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     [Fact]
     public async Task A_rewritten_audit_record_with_a_recomputed_hash_breaks_the_link_to_the_next()
     {
-        var (_, audit, factory) = Instance();
-        for (var i = 0; i < 3; i++)
-            await audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "alice" });
+        var factory = await WriteEventsAsync(3);
 
         await using (var db = factory.CreateDbContext())
         {
