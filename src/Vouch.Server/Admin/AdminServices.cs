@@ -5,6 +5,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
 
@@ -39,6 +40,7 @@ internal static class AdminServices
         var services = new ServiceCollection()
             .AddVouchPersistence(database)
             .AddVouchAudit()
+            .AddVouchUsers()
             .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey, rotate: false)
             .BuildServiceProvider();
         try

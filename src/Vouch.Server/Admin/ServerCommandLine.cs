@@ -12,6 +12,7 @@ public static class ServerCommandLine
             ServeCommand.Create(context),
             KeysCommand.Create(context),
             AuditCommand.Create(context),
+            InviteCommand.Create(context),
         };
         CommonOptions.AddTo(root);
         return root;
@@ -20,6 +21,13 @@ public static class ServerCommandLine
     public static Task<int> InvokeAsync(string[] args, CommandContext context, CancellationToken cancellationToken = default)
     {
         var parse = Create(context).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // Usage errors go to stderr with a pointer to --help; stdout stays empty for scripts.
+            foreach (var error in parse.Errors) context.Error.WriteLine($"vouch-server: {error.Message}");
+            context.Error.WriteLine($"Run '{parse.CommandResult.Command.Name switch { "vouch-server" => "vouch-server", var name => "vouch-server " + name }} --help' for usage.");
+            return Task.FromResult(ExitCodes.Usage);
+        }
         return parse.InvokeAsync(new InvocationConfiguration
         {
             Output = context.Out,

@@ -15,6 +15,7 @@ public static class AuditEventTypes
     public const string KeyCreated = "key.created";
     public const string KeyRotated = "key.rotated";
     public const string KeyRemoved = "key.removed";
+    public const string InviteCreated = "invite.created";
 }
 
 /// <summary>Actors that are not users.</summary>

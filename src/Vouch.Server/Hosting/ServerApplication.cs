@@ -6,6 +6,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Users;
 
 namespace Vouch.Server.Hosting;
 
@@ -46,6 +47,7 @@ public static class ServerApplication
             .AddSingleton(settings)
             .AddVouchPersistence(settings.Database)
             .AddVouchAudit()
+            .AddVouchUsers()
             .AddVouchKeys(new KeyPolicy(settings.KeyRotationInterval), keyEncryptionKey, rotate: true)
             .AddVouchOidc();
         configureServices?.Invoke(builder.Services);

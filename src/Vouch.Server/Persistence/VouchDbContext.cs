@@ -2,6 +2,9 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
+using Vouch.Server.Sessions;
+using Vouch.Server.Users;
+using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Persistence;
 
@@ -11,6 +14,16 @@ public abstract class VouchDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<SigningKeyRecord> SigningKeys => Set<SigningKeyRecord>();
 
     public DbSet<AuditRecord> AuditRecords => Set<AuditRecord>();
+
+    public DbSet<UserRecord> Users => Set<UserRecord>();
+
+    public DbSet<InviteRecord> Invites => Set<InviteRecord>();
+
+    public DbSet<CredentialRecord> Credentials => Set<CredentialRecord>();
+
+    public DbSet<CeremonyRecord> Ceremonies => Set<CeremonyRecord>();
+
+    public DbSet<SessionRecord> Sessions => Set<SessionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VouchDbContext).Assembly);

@@ -183,6 +183,49 @@ public sealed class ServerProcessTests : IDisposable
     }
 
     [Fact]
+    public async Task Invite_prints_the_code_alone_and_stores_only_its_hash()
+    {
+        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
+        {
+            await server.StopAsync();
+        }
+
+        var invite = await RunAsync(null, "invite", "--email", "Alice@Example.com");
+
+        Assert.Equal(0, invite.ExitCode);
+        var code = invite.StandardOutput.TrimEnd('\n');
+        Assert.Matches("^vi_[A-Za-z0-9_-]{32}$", code);
+        Assert.Contains("alice@example.com", invite.StandardError, StringComparison.Ordinal);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var stored = Directory.GetFiles(_directory.Path, "vouch.db*").SelectMany(File.ReadAllBytes).ToArray();
+        Assert.Equal(-1, stored.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(code[3..])));
+        var audit = await RunAsync(null, "audit", "--json");
+        Assert.Contains("\"type\":\"invite.created\"", audit.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(code, audit.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--email", "not-an-email")]
+    [InlineData("--expires-in", "0")]
+    [InlineData("--domain", "not a domain")]
+    public async Task Invite_refuses_bad_input_without_writing_anything(string flag, string value)
+    {
+        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
+        {
+            await server.StopAsync();
+        }
+        string[] arguments = flag == "--email" ? ["invite", "--email", value] : ["invite", "--email", "alice@example.com", flag, value];
+
+        var result = await RunAsync(null, arguments);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Empty(result.StandardOutput);
+        Assert.Contains(flag, result.StandardError, StringComparison.Ordinal);
+        var audit = await RunAsync(null, "audit", "--json");
+        Assert.DoesNotContain("invite.created", audit.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Admin_commands_on_a_database_that_does_not_exist_say_so()
     {
         var result = await RunAsync(null, "keys", "list", "--database", _directory.File("absent.db"));

@@ -1,0 +1,55 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
+using Vouch.Server.Audit;
+using Vouch.Server.Users;
+
+namespace Vouch.Server.Admin;
+
+/// <summary><c>vouch-server invite --email EMAIL [--domain D] [--expires-in HOURS]</c>: prints the code alone on stdout.</summary>
+internal static class InviteCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var email = new Option<string>("--email") { Description = "the invited person's email; becomes their sub", Required = true };
+        var domain = new Option<string?>("--domain") { Description = "their organization domain (hd); default: the email's domain" };
+        var expiresIn = new Option<int>("--expires-in")
+        {
+            Description = "hours until the invite expires (1 to 720)",
+            DefaultValueFactory = _ => (int)InviteService.DefaultLifetime.TotalHours,
+        };
+        expiresIn.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
+        });
+        var command = new Command("invite", "Create a one-time enrollment code for one email") { email, domain, expiresIn };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var address = EmailAddress.TryParse(parse.GetValue(email));
+            if (address is null)
+            {
+                context.Error.WriteLine("vouch-server: --email is not a plain email address (like alice@example.com)");
+                return ExitCodes.Usage;
+            }
+            var organization = parse.GetValue(domain)?.Trim().ToLowerInvariant() ?? address.Domain;
+            if (!EmailAddress.IsDomain(organization))
+            {
+                context.Error.WriteLine("vouch-server: --domain is not a DNS domain (like example.com)");
+                return ExitCodes.Usage;
+            }
+
+            var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: false, cancellationToken);
+            if (services is null) return exitCode;
+            await using var _ = services;
+            var created = await services.GetRequiredService<InviteService>().CreateAsync(
+                address, organization, TimeSpan.FromHours(parse.GetValue(expiresIn)), AuditActors.Admin, cancellationToken);
+            context.Out.WriteLine(created.Code);
+            context.Error.WriteLine(
+                $"Invite for {created.Invite.Email} ({created.Invite.Domain}), valid until " +
+                $"{created.Invite.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}, single use. " +
+                "Send the code privately; it is not stored and cannot be shown again.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

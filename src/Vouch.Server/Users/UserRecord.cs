@@ -1,0 +1,15 @@
+namespace Vouch.Server.Users;
+
+/// <summary>A person who may log in: created by enrolling with an invite.</summary>
+public sealed class UserRecord
+{
+    public required Guid Id { get; init; }
+
+    /// <summary>The verified email, lowercase; unique. It becomes the token's <c>sub</c>.</summary>
+    public required string Email { get; init; }
+
+    /// <summary>The organization domain (<c>hd</c>), from the invite.</summary>
+    public required string Domain { get; init; }
+
+    public required DateTimeOffset CreatedAt { get; init; }
+}

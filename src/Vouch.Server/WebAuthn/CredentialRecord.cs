@@ -1,0 +1,24 @@
+namespace Vouch.Server.WebAuthn;
+
+/// <summary>An enrolled security key: its credential id, COSE public key and the last sign counter seen.</summary>
+public sealed class CredentialRecord
+{
+    /// <summary>The WebAuthn credential id.</summary>
+    public required byte[] Id { get; init; }
+
+    public required Guid UserId { get; init; }
+
+    /// <summary>The credential public key, COSE-encoded.</summary>
+    public required byte[] PublicKey { get; init; }
+
+    /// <summary>The authenticator's signature counter after the last accepted ceremony.</summary>
+    public required long SignCount { get; set; }
+
+    public required Guid AaGuid { get; init; }
+    public required string AttestationFormat { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? LastUsedAt { get; set; }
+
+    /// <summary>Optimistic concurrency token: two logins racing on one counter cannot both land.</summary>
+    public Guid Version { get; set; } = Guid.NewGuid();
+}
