@@ -13,4 +13,12 @@ public static class ErrorCodes
     public const string ServerError = "server_error";
     public const string InvalidEmail = "invalid_email";
     public const string InvalidAudience = "invalid_audience";
+    public const string InvalidInvite = "invalid_invite";
+    public const string InvalidCeremony = "invalid_ceremony";
+    public const string ChallengeExpired = "challenge_expired";
+    public const string WebAuthnFailed = "webauthn_failed";
+    public const string AttestationRefused = "attestation_refused";
+    public const string InvalidSession = "invalid_session";
+    public const string SessionExpired = "session_expired";
+    public const string SessionRevoked = "session_revoked";
 }

@@ -7,4 +7,13 @@ namespace Vouch.Protocol;
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(OpenIdConfiguration))]
 [JsonSerializable(typeof(JsonWebKeySetDocument))]
+[JsonSerializable(typeof(EnrollOptionsRequest))]
+[JsonSerializable(typeof(LoginOptionsRequest))]
+[JsonSerializable(typeof(CeremonyOptionsResponse))]
+[JsonSerializable(typeof(EnrollRequest))]
+[JsonSerializable(typeof(EnrollResponse))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(LoginResponse))]
+[JsonSerializable(typeof(TokenRequest))]
+[JsonSerializable(typeof(TokenResponse))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;

@@ -34,7 +34,7 @@ public sealed class InProcessServer : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings.</summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
-        string? issuerPath = null)
+        string? issuerPath = null, Vouch.Server.WebAuthn.AttestationPolicy attestation = Vouch.Server.WebAuthn.AttestationPolicy.Yubikey)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -52,6 +52,7 @@ public sealed class InProcessServer : IAsyncDisposable
             Development = true,
             TokenLifetime = TimeSpan.FromMinutes(10),
             KeyRotationInterval = TimeSpan.FromDays(30),
+            Attestation = attestation,
         };
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {

@@ -15,12 +15,15 @@ internal static class ServeCommand
         var issuer = new Option<string?>("--issuer") { Description = "issuer URL, exactly as in the tokens' iss (or VOUCH_ISSUER)" };
         var listen = new Option<string?>("--listen") { Description = "http:// URL to listen on (or VOUCH_LISTEN)" };
         var audience = new Option<string?>("--audience") { Description = "default aud of tokens; default: the issuer without its scheme (or VOUCH_AUDIENCE)" };
-        var command = new Command("serve", "Run the Vouch server") { issuer, listen, audience };
+        var attestation = new Option<string?>("--attestation") { Description = "yubikey (default): only YubiKeys may enroll; any: any authenticator (or VOUCH_ATTESTATION)" };
+        attestation.AcceptOnlyFromAmong("yubikey", "any");
+        var command = new Command("serve", "Run the Vouch server") { issuer, listen, audience, attestation };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, context, cancellationToken,
             (SettingNames.Issuer.Key, parse.GetValue(issuer)),
             (SettingNames.Listen.Key, parse.GetValue(listen)),
-            (SettingNames.Audience.Key, parse.GetValue(audience))));
+            (SettingNames.Audience.Key, parse.GetValue(audience)),
+            (SettingNames.Attestation.Key, parse.GetValue(attestation))));
         return command;
     }
 

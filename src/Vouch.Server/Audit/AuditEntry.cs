@@ -16,6 +16,13 @@ public static class AuditEventTypes
     public const string KeyRotated = "key.rotated";
     public const string KeyRemoved = "key.removed";
     public const string InviteCreated = "invite.created";
+    public const string Enrolled = "enrollment.succeeded";
+    public const string EnrollmentFailed = "enrollment.failed";
+    public const string LoginSucceeded = "login.succeeded";
+    public const string LoginFailed = "login.failed";
+    public const string CloneSuspected = "credential.clone_suspected";
+    public const string SessionRevoked = "session.revoked";
+    public const string TokenIssued = "token.issued";
 }
 
 /// <summary>Actors that are not users.</summary>

@@ -7,6 +7,7 @@ using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
 using Vouch.Server.Users;
+using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Hosting;
 
@@ -49,7 +50,8 @@ public static class ServerApplication
             .AddVouchAudit()
             .AddVouchUsers()
             .AddVouchKeys(new KeyPolicy(settings.KeyRotationInterval), keyEncryptionKey, rotate: true)
-            .AddVouchOidc();
+            .AddVouchOidc()
+            .AddVouchApi();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
@@ -57,8 +59,10 @@ public static class ServerApplication
         var issuerPath = new Uri(settings.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
         app.UseRouting();
+        app.UseVouchApi();
         app.MapVouchHealth();
         app.MapVouchOidc();
+        app.MapVouchApi();
         return app;
     }
 

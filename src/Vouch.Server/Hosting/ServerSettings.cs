@@ -1,4 +1,5 @@
 using Vouch.Server.Persistence;
+using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Hosting;
 
@@ -18,6 +19,9 @@ public sealed record ServerSettings
     public required bool Development { get; init; }
     public required TimeSpan TokenLifetime { get; init; }
     public required TimeSpan KeyRotationInterval { get; init; }
+
+    /// <summary>Which authenticators may enroll; default <see cref="AttestationPolicy.Yubikey"/>.</summary>
+    public AttestationPolicy Attestation { get; init; } = AttestationPolicy.Yubikey;
 
     public string JwksUri => Issuer + "/.well-known/jwks.json";
 
@@ -47,6 +51,10 @@ public sealed record ServerSettings
         if (options.KeyRotationDays is < 1 or > 365)
             errors.Add($"key rotation {SettingNames.KeyRotationDays} must be 1 to 365 days, not {options.KeyRotationDays}");
 
+        var attestation = AttestationPolicy.Yubikey;
+        if (options.Attestation is { Length: > 0 } text && !Enum.TryParse(text, ignoreCase: true, out attestation))
+            errors.Add($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'");
+
         string? listen = null;
         if (issuer is not null && errors.Count == 0)
         {
@@ -72,6 +80,7 @@ public sealed record ServerSettings
             Development = options.Development,
             TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
             KeyRotationInterval = TimeSpan.FromDays(options.KeyRotationDays),
+            Attestation = attestation,
         });
     }
 

@@ -19,12 +19,13 @@ internal static class SettingNames
     public static readonly SettingName Development = new(nameof(VouchServerOptions.Development), "--development", "VOUCH_DEVELOPMENT");
     public static readonly SettingName KeyEncryptionKey = new(nameof(VouchServerOptions.KeyEncryptionKey), null, "VOUCH_KEY_ENCRYPTION_KEY");
     public static readonly SettingName KeyEncryptionKeyFile = new(nameof(VouchServerOptions.KeyEncryptionKeyFile), "--key-encryption-key-file", "VOUCH_KEY_ENCRYPTION_KEY_FILE");
+    public static readonly SettingName Attestation = new(nameof(VouchServerOptions.Attestation), "--attestation", "VOUCH_ATTESTATION");
     public static readonly SettingName TokenLifetimeSeconds = new(nameof(VouchServerOptions.TokenLifetimeSeconds), null, "VOUCH_TOKEN_LIFETIME_SECONDS");
     public static readonly SettingName KeyRotationDays = new(nameof(VouchServerOptions.KeyRotationDays), null, "VOUCH_KEY_ROTATION_DAYS");
 
     /// <summary>The settings that environment variables may set.</summary>
     public static readonly IReadOnlyList<SettingName> All =
-        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, TokenLifetimeSeconds, KeyRotationDays];
+        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, Attestation, TokenLifetimeSeconds, KeyRotationDays];
 
     /// <summary>The environment variable that names a JSON configuration file.</summary>
     public const string ConfigFileVariable = "VOUCH_CONFIG";

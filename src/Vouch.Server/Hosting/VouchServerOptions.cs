@@ -27,6 +27,9 @@ public sealed class VouchServerOptions
     /// <summary>A file holding <see cref="KeyEncryptionKey"/>.</summary>
     public string? KeyEncryptionKeyFile { get; set; }
 
+    /// <summary><c>yubikey</c> (default): only genuine YubiKeys may enroll; <c>any</c>: any authenticator.</summary>
+    public string? Attestation { get; set; }
+
     /// <summary>Lifetime of an ID token in seconds, from <c>iat</c> to <c>exp</c>; 300 to 900, default 600.</summary>
     public int TokenLifetimeSeconds { get; set; } = 600;
 

@@ -104,7 +104,7 @@ public sealed class BadInputTests : IAsyncLifetime
     public async Task None_of_many_hostile_requests_produces_a_server_error()
     {
         var requests = new List<HttpRequestMessage>();
-        foreach (var path in new[] { "", "healthz", ".well-known/jwks.json", ".well-known/openid-configuration", "%00", "%ff%fe", "a/b/c/d/e/f/g" })
+        foreach (var path in new[] { "", "healthz", ".well-known/jwks.json", ".well-known/openid-configuration", "%00", "%ff%fe", "a/b/c/d/e/f/g", "api/v1/enroll/options", "api/v1/enroll", "api/v1/login/options", "api/v1/login", "api/v1/token" })
         {
             foreach (var method in new[] { "GET", "HEAD", "POST", "OPTIONS", "TRACE", "PROPFIND" })
             {
