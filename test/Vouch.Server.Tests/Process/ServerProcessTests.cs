@@ -20,6 +20,13 @@ public sealed class ServerProcessTests : IDisposable
         return jwks.RootElement.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()!).ToList();
     }
 
+    /// <summary>Starts and stops the server once, which leaves a migrated database with its first keys.</summary>
+    private async Task CreateDevelopmentDatabaseAsync()
+    {
+        await using var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]);
+        await server.StopAsync();
+    }
+
     private Task<ProcessResult> RunAsync(IDictionary<string, string?>? environment, params string[] arguments) =>
         ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, environment, _directory.Path, TimeSpan.FromSeconds(60));
 
@@ -44,10 +51,7 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task The_database_files_hold_no_private_key_in_the_clear()
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
         using var kek = new KeyEncryptionKey(Convert.FromBase64String(File.ReadAllText(_directory.File("vouch.db.kek")).Trim()));
         var stored = Directory.GetFiles(_directory.Path, "vouch.db*").Where(f => !f.EndsWith(".kek", StringComparison.Ordinal))
             .SelectMany(File.ReadAllBytes).ToArray();
@@ -121,10 +125,7 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task Keys_list_shows_the_current_and_next_keys_and_rotate_schedules_the_next()
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
 
         var list = await RunAsync(null, "keys", "list");
         var rotate = await RunAsync(null, "keys", "rotate", "--development");
@@ -141,10 +142,7 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task The_audit_log_records_key_creation_and_verifies_intact()
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
 
         var json = await RunAsync(null, "audit", "--json");
         var verify = await RunAsync(null, "audit", "verify");
@@ -160,10 +158,7 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task The_verification_script_in_the_docs_checks_the_chain_without_vouch()
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
         Assert.Equal(0, (await RunAsync(null, "keys", "rotate", "--development")).ExitCode);
         var json = await RunAsync(null, "audit", "--json");
         var docs = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "audit.md"));
@@ -185,10 +180,7 @@ public sealed class ServerProcessTests : IDisposable
     [Fact]
     public async Task Invite_prints_the_code_alone_and_stores_only_its_hash()
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
 
         var invite = await RunAsync(null, "invite", "--email", "Alice@Example.com");
 
@@ -210,10 +202,7 @@ public sealed class ServerProcessTests : IDisposable
     [InlineData("--domain", "not a domain")]
     public async Task Invite_refuses_bad_input_without_writing_anything(string flag, string value)
     {
-        await using (var server = await ServerProcess.StartAsync(_directory.Path, ["--development"]))
-        {
-            await server.StopAsync();
-        }
+        await CreateDevelopmentDatabaseAsync();
         string[] arguments = flag == "--email" ? ["invite", "--email", value] : ["invite", "--email", "alice@example.com", flag, value];
 
         var result = await RunAsync(null, arguments);
