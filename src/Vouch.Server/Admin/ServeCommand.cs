@@ -75,7 +75,10 @@ internal static class ServeCommand
         if (settings.Development)
         {
             error.WriteLine("Development mode: for trying Vouch on this machine, not for production.");
-            error.WriteLine($"Next: curl {settings.Issuer}{OidcEndpoints.DiscoveryPath}  and  vouch-server keys list");
+            var database = settings.Database.SqlitePath is { } path ? $" --database {path}" : "";
+            error.WriteLine($"Next: curl {settings.Issuer}{OidcEndpoints.DiscoveryPath}");
+            error.WriteLine($"      vouch-server invite --email you@example.com{database}");
+            error.WriteLine($"      vouch-server keys list{database}");
         }
     }
 }
