@@ -55,10 +55,27 @@ public sealed class BadInputTests : IAsyncLifetime
     [Fact]
     public async Task An_oversized_body_is_refused_before_it_is_read()
     {
-        using var content = new ByteArrayContent(new byte[1024 * 1024]);
-        using var response = await _server.Client.PostAsync("healthz", content);
+        // Only the headers are sent: the answer must come without the server waiting for (or reading) the body.
+        var status = await SendRawAsync("POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1048576\r\n\r\n");
 
-        await AssertErrorAsync(response, HttpStatusCode.RequestEntityTooLarge, "request_too_large");
+        Assert.Equal(413, status);
+    }
+
+    [Fact]
+    public async Task An_oversized_body_gets_a_json_error_code()
+    {
+        var uri = new Uri(_server.Issuer);
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, uri.Port);
+        await using var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes("POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\nConnection: close\r\n\r\n"));
+        using var reader = new StreamReader(stream, Encoding.Latin1);
+
+        var response = await reader.ReadToEndAsync();
+
+        Assert.StartsWith("HTTP/1.1 413", response, StringComparison.Ordinal);
+        Assert.Contains("application/json", response, StringComparison.Ordinal);
+        Assert.Contains("\"error\":\"request_too_large\"", response, StringComparison.Ordinal);
     }
 
     [Fact]
