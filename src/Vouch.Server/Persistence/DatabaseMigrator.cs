@@ -20,7 +20,20 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
         }
 
         await using var db = factory.CreateDbContext();
-        await db.Database.MigrateAsync(cancellationToken);
+        // Instances starting together race to create the schema (PostgreSQL reports the loser as a duplicate
+        // table or type); the loser tries again and finds the migrations applied.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+                break;
+            }
+            catch (Npgsql.PostgresException e) when (attempt < 5 && e.SqlState is "42P07" or "23505" or "42710" or "40P01")
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
         if (factory.Settings.Provider == DatabaseProvider.Sqlite)
         {
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
