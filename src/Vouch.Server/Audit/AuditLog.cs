@@ -38,12 +38,9 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time)
 
     /// <summary>Writes <paramref name="entries"/> on their own, retrying when another writer appended first.</summary>
     public Task WriteAsync(CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries) =>
-        Conflicts.RetryAsync(factory, async db =>
+        Conflicts.InTransactionAsync(factory, async db =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             await AppendAsync(db, cancellationToken, entries);
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
 }

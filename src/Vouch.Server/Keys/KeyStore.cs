@@ -95,18 +95,12 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
     private delegate T Change<out T>(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, List<AuditEntry> changes);
 
     private Task<(T Result, List<AuditEntry> Changes)> ChangeAsync<T>(Change<T> change, CancellationToken cancellationToken) =>
-        Conflicts.RetryAsync(factory, async db =>
+        Conflicts.InTransactionAsync(factory, async db =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var records = await db.SigningKeys.ToListAsync(cancellationToken);
             var changes = new List<AuditEntry>();
             var result = change(db, records, StoredTime.Now(time), changes);
-            if (changes.Count > 0)
-            {
-                await audit.AppendAsync(db, cancellationToken, changes);
-                await db.SaveChangesAsync(cancellationToken);
-            }
-            await transaction.CommitAsync(cancellationToken);
+            if (changes.Count > 0) await audit.AppendAsync(db, cancellationToken, changes);
             return (result, changes);
         }, cancellationToken);
 

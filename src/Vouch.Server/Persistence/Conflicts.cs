@@ -21,6 +21,21 @@ internal static class Conflicts
         _ => false,
     };
 
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction on a fresh context, saves what it staged and commits; tries
+    /// again from the start when another writer got there first.
+    /// </summary>
+    public static Task<T> InTransactionAsync<T>(
+        VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> work, CancellationToken cancellationToken) =>
+        RetryAsync(factory, async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            var result = await work(db);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return result;
+        }, cancellationToken);
+
     /// <summary>Runs <paramref name="attempt"/> on a fresh context until it succeeds or stops conflicting.</summary>
     public static async Task<T> RetryAsync<T>(
         VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> attempt, CancellationToken cancellationToken, int attempts = 8)

@@ -32,9 +32,8 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             Id = Guid.NewGuid(), TokenHash = OpaqueSecret.Hash(token), UserId = user.Id, CredentialId = credentialId,
             CreatedAt = now, ExpiresAt = now + Lifetime,
         };
-        await Conflicts.RetryAsync(factory, async db =>
+        await Conflicts.InTransactionAsync(factory, async db =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             db.Sessions.Add(session);
             await audit.AppendAsync(db, cancellationToken, new AuditEntry
             {
@@ -42,8 +41,6 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
                 // The session's id (not its token) lets an administrator revoke it.
                 Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString() },
             });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
         return new CreatedSession(token, session.Id, session.ExpiresAt);
@@ -70,9 +67,8 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     public async Task<int> RevokeAsync(Guid? sessionId, string? email, string actor, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
-        return await Conflicts.RetryAsync(factory, async db =>
+        return await Conflicts.InTransactionAsync(factory, async db =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var query = db.Sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now);
             if (sessionId is { } id) query = query.Where(s => s.Id == id);
             if (email is not null) query = query.Where(s => db.Users.Any(u => u.Id == s.UserId && u.Email == email));
@@ -89,9 +85,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
                     Type = AuditEventTypes.SessionRevoked, Actor = actor,
                     Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },
                 }).ToList());
-                await db.SaveChangesAsync(cancellationToken);
             }
-            await transaction.CommitAsync(cancellationToken);
             return sessions.Count;
         }, cancellationToken);
     }

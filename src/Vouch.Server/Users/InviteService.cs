@@ -29,9 +29,8 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
             ExpiresAt = now + lifetime,
             CreatedBy = actor,
         };
-        await Conflicts.RetryAsync(factory, async db =>
+        await Conflicts.InTransactionAsync(factory, async db =>
         {
-            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             db.Invites.Add(invite);
             await audit.AppendAsync(db, cancellationToken, new AuditEntry
             {
@@ -45,8 +44,6 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
                     ["expires_at"] = invite.ExpiresAt.ToString("O", CultureInfo.InvariantCulture),
                 },
             });
-            await db.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
         return new CreatedInvite(code, invite);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Fido2NetLib;
 using Fido2NetLib.Objects;
@@ -39,11 +38,8 @@ public sealed partial class CeremonyService(
             : null;
         if (invite is null || invite.UsedAt is not null || invite.ExpiresAt <= now)
         {
-            await audit.WriteAsync(cancellationToken, new AuditEntry
-            {
-                Type = AuditEventTypes.EnrollmentFailed, Actor = "anonymous", ClientAddress = client,
-                Data = new Dictionary<string, string> { ["reason"] = invite is null ? "unknown invite" : invite.UsedAt is not null ? "invite already used" : "invite expired" },
-            });
+            await AuditFailureAsync(AuditEventTypes.EnrollmentFailed, null, client, cancellationToken,
+                ("reason", invite is null ? "unknown invite" : invite.UsedAt is not null ? "invite already used" : "invite expired"));
             return Outcome<CeremonyOptionsResponse>.Refuse(400, ErrorCodes.InvalidInvite, "the invite code is unknown, used or expired");
         }
 
@@ -98,18 +94,14 @@ public sealed partial class CeremonyService(
 
         if (settings.Attestation == AttestationPolicy.Yubikey && !YubicoAttestation.IsGenuine(credential))
         {
-            await audit.WriteAsync(cancellationToken, new AuditEntry
-            {
-                Type = AuditEventTypes.EnrollmentFailed, Actor = "user:" + invite.Email, ClientAddress = client,
-                Data = new Dictionary<string, string> { ["reason"] = "attestation is not from a YubiKey", ["aaguid"] = credential.AaGuid.ToString() },
-            });
+            await AuditFailureAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, cancellationToken,
+                ("reason", "attestation is not from a YubiKey"), ("aaguid", credential.AaGuid.ToString()));
             return Outcome<EnrollResponse>.Refuse(400, ErrorCodes.AttestationRefused,
                 "this server accepts only YubiKeys (attestation chaining to Yubico's root)");
         }
 
-        var enrolled = await Conflicts.RetryAsync(factory, async write =>
+        var enrolled = await Conflicts.InTransactionAsync(factory, async write =>
         {
-            await using var transaction = await write.Database.BeginTransactionAsync(cancellationToken);
             var claimed = await write.Invites
                 .Where(i => i.Id == invite.Id && i.UsedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(i => i.UsedAt, now), cancellationToken);
@@ -141,8 +133,6 @@ public sealed partial class CeremonyService(
                     ["aaguid"] = credential.AaGuid.ToString(),
                 },
             });
-            await write.SaveChangesAsync(cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
             return true;
         }, cancellationToken);
         return enrolled
@@ -270,13 +260,16 @@ public sealed partial class CeremonyService(
     private async Task<Outcome<T>> RefuseAsync<T>(string type, string? email, string? client, string reason, CancellationToken cancellationToken) where T : class
     {
         Log.CeremonyRefused(logger, type, email ?? "(unknown)", reason);
-        await audit.WriteAsync(cancellationToken, new AuditEntry
-        {
-            Type = type, Actor = email is null ? "anonymous" : "user:" + email, ClientAddress = client,
-            Data = new Dictionary<string, string> { ["reason"] = reason.Length > 200 ? reason[..200] : reason },
-        });
+        await AuditFailureAsync(type, email, client, cancellationToken, ("reason", reason.Length > 200 ? reason[..200] : reason));
         return Outcome<T>.Refuse(400, ErrorCodes.WebAuthnFailed, "the security key's response was not accepted");
     }
+
+    private Task AuditFailureAsync(string type, string? email, string? client, CancellationToken cancellationToken, params (string Key, string Value)[] data) =>
+        audit.WriteAsync(cancellationToken, new AuditEntry
+        {
+            Type = type, Actor = email is null ? "anonymous" : "user:" + email, ClientAddress = client,
+            Data = data.ToDictionary(d => d.Key, d => d.Value),
+        });
 
     private static partial class Log
     {
