@@ -34,7 +34,8 @@ public sealed class InProcessServer : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings.</summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
-        string? issuerPath = null, Vouch.Server.WebAuthn.AttestationPolicy attestation = Vouch.Server.WebAuthn.AttestationPolicy.Yubikey)
+        string? issuerPath = null, Vouch.Server.WebAuthn.AttestationPolicy attestation = Vouch.Server.WebAuthn.AttestationPolicy.Yubikey,
+        Vouch.Server.WebAuthn.YubicoAttestation? yubico = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -57,6 +58,7 @@ public sealed class InProcessServer : IAsyncDisposable
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {
             if (time is not null) services.AddSingleton(time);
+            if (yubico is not null) services.AddSingleton(yubico);
         });
         await ServerApplication.StartAsync(app, CancellationToken.None);
         return new InProcessServer(app, settings, owned);

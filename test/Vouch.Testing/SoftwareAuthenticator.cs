@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Vouch.Testing;
@@ -20,6 +21,24 @@ public sealed class SoftwareAuthenticator : IDisposable
     public byte[] CredentialId { get; } = RandomNumberGenerator.GetBytes(32);
     public uint Counter { get; set; }
     public bool UserVerified { get; set; } = true;
+
+    /// <summary>When set, the key attests with <c>packed</c> and this certificate (with its private key) as <c>x5c</c>, like a YubiKey.</summary>
+    public X509Certificate2? AttestationCertificate { get; set; }
+
+    /// <summary>Makes a CA and an attestation certificate under it, shaped as FIDO requires for <c>packed</c>.</summary>
+    public static (X509Certificate2 Root, X509Certificate2 Attestation) CreateAttestationChain(string vendor)
+    {
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest($"CN={vendor} Root CA", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        var root = rootRequest.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(10));
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest(
+            $"C=SE, O={vendor}, OU=Authenticator Attestation, CN={vendor} EE", leafKey, HashAlgorithmName.SHA256);
+        leafRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+        using var leaf = leafRequest.Create(root, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(5), RandomNumberGenerator.GetBytes(8));
+        return (root, leaf.CopyWithPrivateKey(leafKey));
+    }
 
     /// <summary>Answers <c>navigator.credentials.create()</c> options with a PublicKeyCredential JSON.</summary>
     public JsonObject MakeCredential(JsonElement options, string origin)
@@ -44,10 +63,25 @@ public sealed class SoftwareAuthenticator : IDisposable
         attested.AddRange(cose.Encode());
         var authData = AuthenticatorData(rpId, attested: true, [.. attested]);
 
-        var attestation = new CborWriter(CborConformanceMode.Ctap2Canonical);
+        var attestation = new CborWriter(CborConformanceMode.Lax);
         attestation.WriteStartMap(3);
-        attestation.WriteTextString("fmt"); attestation.WriteTextString("none");
-        attestation.WriteTextString("attStmt"); attestation.WriteStartMap(0); attestation.WriteEndMap();
+        if (AttestationCertificate is { } certificate)
+        {
+            using var attestationKey = certificate.GetECDsaPrivateKey()!;
+            var signature = attestationKey.SignData([.. authData, .. SHA256.HashData(clientData)], HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+            attestation.WriteTextString("fmt"); attestation.WriteTextString("packed");
+            attestation.WriteTextString("attStmt");
+            attestation.WriteStartMap(3);
+            attestation.WriteTextString("alg"); attestation.WriteInt32(-7);
+            attestation.WriteTextString("sig"); attestation.WriteByteString(signature);
+            attestation.WriteTextString("x5c"); attestation.WriteStartArray(1); attestation.WriteByteString(certificate.RawData); attestation.WriteEndArray();
+            attestation.WriteEndMap();
+        }
+        else
+        {
+            attestation.WriteTextString("fmt"); attestation.WriteTextString("none");
+            attestation.WriteTextString("attStmt"); attestation.WriteStartMap(0); attestation.WriteEndMap();
+        }
         attestation.WriteTextString("authData"); attestation.WriteByteString(authData);
         attestation.WriteEndMap();
 

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Net.Http.Headers;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
@@ -22,6 +23,7 @@ public static class ApiEndpoints
 
     public static IServiceCollection AddVouchApi(this IServiceCollection services)
     {
+        services.TryAddSingleton(YubicoAttestation.Shipped);
         services.AddSingleton<SessionService>();
         services.AddSingleton<CeremonyService>();
         services.AddRateLimiter(limiter =>

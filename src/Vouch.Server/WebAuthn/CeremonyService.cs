@@ -19,7 +19,7 @@ namespace Vouch.Server.WebAuthn;
 /// </summary>
 public sealed partial class CeremonyService(
     VouchDbContextFactory factory, AuditLog audit, SessionService sessions, ServerSettings settings,
-    TimeProvider time, ILogger<CeremonyService> logger)
+    YubicoAttestation yubico, TimeProvider time, ILogger<CeremonyService> logger)
 {
     private readonly Fido2 _fido2 = new(new Fido2Configuration
     {
@@ -92,7 +92,7 @@ public sealed partial class CeremonyService(
             return await RefuseAsync<EnrollResponse>(AuditEventTypes.EnrollmentFailed, invite.Email, client, e.Message, cancellationToken);
         }
 
-        if (settings.Attestation == AttestationPolicy.Yubikey && !YubicoAttestation.IsGenuine(credential))
+        if (settings.Attestation == AttestationPolicy.Yubikey && !yubico.IsGenuine(credential))
         {
             await AuditFailureAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, cancellationToken,
                 ("reason", "attestation is not from a YubiKey"), ("aaguid", credential.AaGuid.ToString()));

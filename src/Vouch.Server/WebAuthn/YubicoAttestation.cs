@@ -5,34 +5,43 @@ namespace Vouch.Server.WebAuthn;
 
 /// <summary>
 /// Decides whether an attestation comes from a genuine YubiKey: a <c>packed</c> attestation whose certificate chain
-/// ends in one of Yubico's FIDO root certificates, shipped as PEM files in <c>WebAuthn/Roots</c>.
+/// ends in one of Yubico's FIDO roots, embedded from <c>WebAuthn/Roots/*.pem</c>.
 /// </summary>
-public static class YubicoAttestation
+public sealed class YubicoAttestation(X509Certificate2Collection roots)
 {
-    private static readonly Lazy<X509Certificate2Collection> Roots = new(LoadRoots);
+    private const string ResourcePrefix = "Vouch.Server.WebAuthn.Roots.";
 
-    /// <summary>How many Yubico roots this build trusts; with none, no key passes the <c>yubikey</c> policy.</summary>
-    public static int TrustedRootCount => Roots.Value.Count;
+    /// <summary>The checker with the roots shipped in this build.</summary>
+    public static YubicoAttestation Shipped { get; } = new(LoadShippedRoots());
 
-    public static bool IsGenuine(RegisteredPublicKeyCredential credential)
+    public X509Certificate2Collection Roots => roots;
+
+    public bool IsGenuine(RegisteredPublicKeyCredential credential) =>
+        credential.AttestationFormat == "packed" && ChainsToRoot(AttestationCertificates.FromAttestationObject(credential.AttestationObject));
+
+    /// <summary>True when <paramref name="certificates"/> (leaf first) chain to one of the roots.</summary>
+    public bool ChainsToRoot(IReadOnlyList<X509Certificate2> certificates)
     {
-        if (Roots.Value.Count == 0 || credential.AttestationFormat != "packed") return false;
-        var chainCertificates = AttestationCertificates.FromAttestationObject(credential.AttestationObject);
-        if (chainCertificates.Count == 0) return false;
+        if (roots.Count == 0 || certificates.Count == 0) return false;
         using var chain = new X509Chain();
         chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        chain.ChainPolicy.CustomTrustStore.AddRange(Roots.Value);
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        // Attestation certificates are not revoked through CRLs, and Vouch must not reach out during enrollment.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        chain.ChainPolicy.ExtraStore.AddRange(chainCertificates.Skip(1).ToArray());
-        return chain.Build(chainCertificates[0]);
+        chain.ChainPolicy.ExtraStore.AddRange(certificates.Skip(1).ToArray());
+        return chain.Build(certificates[0]);
     }
 
-    private static X509Certificate2Collection LoadRoots()
+    private static X509Certificate2Collection LoadShippedRoots()
     {
-        var roots = new X509Certificate2Collection();
-        var directory = Path.Combine(AppContext.BaseDirectory, "WebAuthn", "Roots");
-        if (!Directory.Exists(directory)) return roots;
-        foreach (var file in Directory.GetFiles(directory, "*.pem")) roots.ImportFromPemFile(file);
-        return roots;
+        var collection = new X509Certificate2Collection();
+        var assembly = typeof(YubicoAttestation).Assembly;
+        foreach (var name in assembly.GetManifestResourceNames().Where(n => n.StartsWith(ResourcePrefix, StringComparison.Ordinal)))
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream);
+            collection.ImportFromPem(reader.ReadToEnd());
+        }
+        return collection;
     }
 }

@@ -1,0 +1,70 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using Vouch.Protocol;
+using Vouch.Server.Users;
+using Vouch.Server.WebAuthn;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.Server.Tests.WebAuthn;
+
+/// <summary>The <c>yubikey</c> attestation policy: only keys whose attestation chains to a trusted root enroll.</summary>
+public sealed class AttestationPolicyTests
+{
+    [Fact]
+    public void The_shipped_roots_are_exactly_the_pinned_yubico_certificates()
+    {
+        var fingerprints = YubicoAttestation.Shipped.Roots.Select(r => Convert.ToHexStringLower(SHA256.HashData(r.RawData))).Order();
+
+        Assert.Equal(["0fa1386f80eb8713263ae5c1d84deb455bdf08aea50ab05503cefee82b092d42"], fingerprints);
+        Assert.All(YubicoAttestation.Shipped.Roots, r => Assert.StartsWith("CN=Yubico", r.Subject, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_key_attested_under_a_trusted_root_enrolls()
+    {
+        var (root, attestation) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
+        var status = await EnrollAsync(new YubicoAttestation([root]), attestation);
+
+        Assert.Equal(HttpStatusCode.OK, status.Status);
+    }
+
+    [Fact]
+    public async Task A_key_attested_under_another_root_is_refused()
+    {
+        var (trusted, _) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
+        var (_, impostor) = SoftwareAuthenticator.CreateAttestationChain("Other Vendor");
+
+        var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), impostor);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.AttestationRefused, error);
+    }
+
+    [Fact]
+    public async Task A_key_with_self_attestation_is_refused_even_when_roots_are_trusted()
+    {
+        var (trusted, _) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
+
+        var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), attestation: null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.AttestationRefused, error);
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Error)> EnrollAsync(YubicoAttestation policy, X509Certificate2? attestation)
+    {
+        await using var server = await InProcessServer.StartAsync(yubico: policy);
+        using var key = new SoftwareAuthenticator { AttestationCertificate = attestation };
+        var code = (await server.Get<InviteService>().CreateAsync(EmailAddress.TryParse("alice@example.com")!, "example.com", TimeSpan.FromHours(1), "admin:test", CancellationToken.None)).Code;
+        using var started = await server.Client.PostAsJsonAsync("api/v1/enroll/options", new { invite = code });
+        var options = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
+        var credential = key.MakeCredential(options.GetProperty("options"), new Uri(server.Issuer).GetLeftPart(UriPartial.Authority));
+        using var finished = await server.Client.PostAsJsonAsync("api/v1/enroll", new { ceremony = options.GetProperty("ceremony").GetString(), credential });
+        var body = JsonDocument.Parse(await finished.Content.ReadAsStringAsync()).RootElement;
+        return (finished.StatusCode, body.TryGetProperty("error", out var e) ? e.GetString() : null);
+    }
+}
