@@ -8,6 +8,8 @@ need=()
 command -v node >/dev/null || need+=(nodejs npm)
 ls -d /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v python3 >/dev/null || need+=(python3)
+# The CLI talks to USB keys through libfido2; the tests check what it says when no key is there.
+ldconfig -p | grep -q "libfido2.so.1 " || need+=(libfido2-1)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "install-test-deps: missing packages: ${need[*]} (run as root, or: sudo apt-get install ${need[*]})" >&2

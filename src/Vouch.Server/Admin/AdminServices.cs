@@ -5,6 +5,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
@@ -41,6 +42,7 @@ internal static class AdminServices
             .AddVouchPersistence(database)
             .AddVouchAudit()
             .AddVouchUsers()
+            .AddVouchSessions()
             .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey, rotate: false)
             .BuildServiceProvider();
         try

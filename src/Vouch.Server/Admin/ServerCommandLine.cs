@@ -13,6 +13,7 @@ public static class ServerCommandLine
             KeysCommand.Create(context),
             AuditCommand.Create(context),
             InviteCommand.Create(context),
+            SessionsCommand.Create(context),
         };
         CommonOptions.AddTo(root);
         return root;

@@ -24,7 +24,7 @@ public static class ApiEndpoints
     public static IServiceCollection AddVouchApi(this IServiceCollection services)
     {
         services.TryAddSingleton(YubicoAttestation.Shipped);
-        services.AddSingleton<SessionService>();
+        services.AddVouchSessions();
         services.AddSingleton<CeremonyService>();
         services.AddRateLimiter(limiter =>
         {

@@ -6,6 +6,7 @@ using System.Text.Json;
 using Vouch.Protocol;
 using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
+using Vouch.Cli.Authenticators;
 using Vouch.Testing;
 using Xunit;
 
@@ -26,7 +27,7 @@ public sealed class AttestationPolicyTests
     [Fact]
     public async Task A_key_attested_under_a_trusted_root_enrolls()
     {
-        var (root, attestation) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
+        var (root, attestation) = AttestationChains.Create("Trusted Vendor");
         var status = await EnrollAsync(new YubicoAttestation([root]), attestation);
 
         Assert.Equal(HttpStatusCode.OK, status.Status);
@@ -35,8 +36,8 @@ public sealed class AttestationPolicyTests
     [Fact]
     public async Task A_key_attested_under_another_root_is_refused()
     {
-        var (trusted, _) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
-        var (_, impostor) = SoftwareAuthenticator.CreateAttestationChain("Other Vendor");
+        var (trusted, _) = AttestationChains.Create("Trusted Vendor");
+        var (_, impostor) = AttestationChains.Create("Other Vendor");
 
         var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), impostor);
 
@@ -47,7 +48,7 @@ public sealed class AttestationPolicyTests
     [Fact]
     public async Task A_key_with_self_attestation_is_refused_even_when_roots_are_trusted()
     {
-        var (trusted, _) = SoftwareAuthenticator.CreateAttestationChain("Trusted Vendor");
+        var (trusted, _) = AttestationChains.Create("Trusted Vendor");
 
         var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), attestation: null);
 
@@ -58,7 +59,7 @@ public sealed class AttestationPolicyTests
     private static async Task<(HttpStatusCode Status, string? Error)> EnrollAsync(YubicoAttestation policy, X509Certificate2? attestation)
     {
         await using var server = await InProcessServer.StartAsync(yubico: policy);
-        using var key = new SoftwareAuthenticator { AttestationCertificate = attestation };
+        using var key = new SoftwareCredential { AttestationCertificate = attestation };
         var code = (await server.Get<InviteService>().CreateAsync(EmailAddress.TryParse("alice@example.com")!, "example.com", TimeSpan.FromHours(1), "admin:test", CancellationToken.None)).Code;
         using var started = await server.Client.PostAsJsonAsync("api/v1/enroll/options", new { invite = code });
         var options = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;

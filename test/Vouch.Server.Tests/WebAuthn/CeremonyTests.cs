@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Users;
+using Vouch.Cli.Authenticators;
 using Vouch.Testing;
 using Xunit;
 
@@ -15,7 +16,7 @@ namespace Vouch.Server.Tests.WebAuthn;
 public sealed class CeremonyTests : IAsyncLifetime
 {
     private InProcessServer _server = null!;
-    private readonly SoftwareAuthenticator _key = new();
+    private readonly SoftwareCredential _key = new();
 
     public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(attestation: Vouch.Server.WebAuthn.AttestationPolicy.Any);
 
@@ -178,8 +179,10 @@ public sealed class CeremonyTests : IAsyncLifetime
     public async Task A_forged_assertion_for_a_real_ceremony_is_refused()
     {
         await EnrollAsync(await InviteAsync());
-        var (_, started) = await PostAsync("api/v1/login/options", new { email = "alice@example.com" });
-        using var impostor = new SoftwareAuthenticator();
+        var (_, started) = await PostAsync("api/v1/login/options", new { email = (string?)null });
+        using var impostor = new SoftwareCredential();
+        // The impostor holds its own key for the same RP, never enrolled, and claims the enrolled credential's id.
+        impostor.MakeCredential(JsonDocument.Parse($$"""{"rp":{"id":"{{new Uri(_server.Issuer).Host}}"},"user":{"id":"AAAA"},"challenge":"AAAA"}""").RootElement, Origin);
         var assertion = impostor.GetAssertion(started.GetProperty("options"), Origin);
         assertion["id"] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(_key.CredentialId);
         assertion["rawId"] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(_key.CredentialId);

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using Vouch.Cli.Configuration;
+
+namespace Vouch.Cli.Agent;
+
+/// <summary>Talks to the agent: one request, one response per connection. Starts it on demand for <c>vouch login</c>.</summary>
+public static class AgentClient
+{
+    /// <summary>Sends <paramref name="request"/>; null when no agent is listening.</summary>
+    public static async Task<AgentResponse?> SendAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken = default)
+    {
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(paths.AgentSocket), cancellationToken);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.AgentRequest);
+        await socket.SendAsync(bytes.Append((byte)'\n').ToArray(), cancellationToken);
+        using var stream = new NetworkStream(socket, ownsSocket: false);
+        using var reader = new StreamReader(stream);
+        var line = await reader.ReadLineAsync(cancellationToken);
+        return line is null ? null : JsonSerializer.Deserialize(line, CliJsonContext.Default.AgentResponse);
+    }
+
+    public static async Task<bool> IsRunningAsync(CliPaths paths) =>
+        File.Exists(paths.AgentSocket) && await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;
+
+    /// <summary>Starts <c>vouch agent</c> in the background unless one answers, and waits until it does.</summary>
+    public static async Task EnsureRunningAsync(CliPaths paths, CancellationToken cancellationToken)
+    {
+        if (await IsRunningAsync(paths)) return;
+        var self = Environment.ProcessPath ?? throw new CliException(ExitCodes.Failed, "cannot find the vouch executable to start the agent");
+        var start = new ProcessStartInfo(self)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add("agent");
+        start.ArgumentList.Add("--background");
+        using (Process.Start(start) ?? throw new CliException(ExitCodes.Failed, "could not start the vouch agent")) { }
+        for (var i = 0; i < 100; i++)
+        {
+            if (await IsRunningAsync(paths)) return;
+            await Task.Delay(50, cancellationToken);
+        }
+        throw new CliException(ExitCodes.Failed, $"the vouch agent did not start listening on {paths.AgentSocket}; run 'vouch agent' to see why");
+    }
+}

@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+using Vouch.Cli.Agent;
+using Vouch.Cli.Authenticators;
+using Vouch.Cli.Commands;
+using Vouch.Cli.Configuration;
+
+namespace Vouch.Cli;
+
+/// <summary>Source-generated JSON for the CLI's own files and messages (NativeAOT-safe).</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(CliConfig))]
+[JsonSerializable(typeof(AgentRequest))]
+[JsonSerializable(typeof(AgentResponse))]
+[JsonSerializable(typeof(SoftwareAuthenticatorState))]
+[JsonSerializable(typeof(StatusView))]
+internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -1,0 +1,25 @@
+using Vouch.Cli.Authenticators;
+using Vouch.Cli.Configuration;
+using Vouch.Cli.Terminal;
+
+namespace Vouch.Cli.Commands;
+
+/// <summary>What every command gets from outside: the console, the environment, the paths and an HTTP client.</summary>
+public sealed class CliContext(IConsole console, Func<string, string?> environment, HttpClient http)
+{
+    public IConsole Console => console;
+    public Func<string, string?> Environment => environment;
+    public HttpClient Http => http;
+    public CliPaths Paths { get; } = CliPaths.From(environment);
+
+    /// <summary>The software authenticator when <c>VOUCH_SOFTWARE_AUTHENTICATOR</c> is set (said on stderr each time), else the USB key.</summary>
+    public IAuthenticator Authenticator()
+    {
+        if (environment(SoftwareAuthenticator.EnvironmentVariable) is { Length: > 0 } file)
+        {
+            console.Errors.WriteLine($"vouch: using the SOFTWARE authenticator in {file} ({SoftwareAuthenticator.EnvironmentVariable}); for tests and demos only");
+            return new SoftwareAuthenticator(Path.GetFullPath(file));
+        }
+        return new Libfido2Authenticator(console);
+    }
+}

@@ -1,0 +1,31 @@
+namespace Vouch.Cli;
+
+/// <summary>The exit codes of <c>vouch</c>, stable for scripts (documented in docs/cli.md).</summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>Something failed that none of the codes below names.</summary>
+    public const int Failed = 1;
+
+    /// <summary>The command line is wrong.</summary>
+    public const int Usage = 2;
+
+    /// <summary>No session: run <c>vouch login</c>.</summary>
+    public const int NotLoggedIn = 3;
+
+    /// <summary>No security key was found, or it refused (wrong PIN, blocked, timed out).</summary>
+    public const int NoKey = 4;
+
+    /// <summary>The Vouch server could not be reached.</summary>
+    public const int ServerUnreachable = 5;
+
+    /// <summary>AWS STS refused the request.</summary>
+    public const int AwsRefused = 6;
+
+    /// <summary>A setting is missing or invalid (no server URL, a malformed flag value).</summary>
+    public const int BadConfiguration = 7;
+
+    /// <summary>The Vouch server refused the request (invite used, key not accepted...).</summary>
+    public const int Refused = 8;
+}

@@ -1,0 +1,42 @@
+namespace Vouch.Cli.Terminal;
+
+/// <summary>Console I/O behind an interface: data goes to <see cref="Out"/>, everything for people to <see cref="Errors"/>.</summary>
+public interface IConsole
+{
+    TextWriter Out { get; }
+    TextWriter Errors { get; }
+
+    /// <summary>True when a person can answer prompts (stdin and stderr are terminals).</summary>
+    bool IsInteractive { get; }
+
+    /// <summary>Reads a line without echoing it (PINs); null when no terminal is attached.</summary>
+    string? ReadSecret(string prompt);
+}
+
+/// <summary>The process's console.</summary>
+public sealed class SystemConsole : IConsole
+{
+    public TextWriter Out => Console.Out;
+    public TextWriter Errors => Console.Error;
+    public bool IsInteractive => !Console.IsInputRedirected && !Console.IsErrorRedirected;
+
+    public string? ReadSecret(string prompt)
+    {
+        if (!IsInteractive) return null;
+        Console.Error.Write(prompt);
+        var buffer = new System.Text.StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter) break;
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (buffer.Length > 0) buffer.Length--;
+                continue;
+            }
+            if (!char.IsControl(key.KeyChar)) buffer.Append(key.KeyChar);
+        }
+        Console.Error.WriteLine();
+        return buffer.ToString();
+    }
+}

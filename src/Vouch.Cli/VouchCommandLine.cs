@@ -1,0 +1,43 @@
+using System.CommandLine;
+using Vouch.Cli.Commands;
+
+namespace Vouch.Cli;
+
+/// <summary>The <c>vouch</c> command line. Expected failures print one line to stderr and exit with their code.</summary>
+public static class VouchCommandLine
+{
+    public static RootCommand Create(CliContext context) => new("Vouch: short-lived AWS credentials backed by your YubiKey")
+    {
+        EnrollCommand.Create(context),
+        LoginCommand.Create(context),
+        LogoutCommand.Create(context),
+        StatusCommand.Create(context),
+        CredentialCommand.Create(context),
+        AgentCommand.Create(context),
+    };
+
+    public static async Task<int> InvokeAsync(string[] args, CliContext context)
+    {
+        var parse = Create(context).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors) context.Console.Errors.WriteLine($"vouch: {error.Message}");
+            context.Console.Errors.WriteLine("Run 'vouch --help' for usage.");
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration
+            {
+                Output = context.Console.Out,
+                Error = context.Console.Errors,
+                EnableDefaultExceptionHandler = false,
+            });
+        }
+        catch (CliException e)
+        {
+            context.Console.Errors.WriteLine($"vouch: {e.Message}");
+            return e.ExitCode;
+        }
+    }
+}

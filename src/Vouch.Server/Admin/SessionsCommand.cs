@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Vouch.Server.Audit;
+using Vouch.Server.Sessions;
+using Vouch.Server.Users;
+
+namespace Vouch.Server.Admin;
+
+/// <summary><c>vouch-server sessions revoke (--email EMAIL | --id SESSION-ID)</c>: ends live sessions at once.</summary>
+internal static class SessionsCommand
+{
+    public static Command Create(CommandContext context)
+    {
+        var email = new Option<string?>("--email") { Description = "revoke every live session of this user" };
+        var id = new Option<Guid?>("--id") { Description = "revoke one session by its id (from the audit log)" };
+        var revoke = new Command("revoke", "Revoke sessions: their tokens stop working immediately") { email, id };
+        revoke.Validators.Add(result =>
+        {
+            if ((result.GetValue(email) is null) == (result.GetValue(id) is null)) result.AddError("give exactly one of --email or --id");
+        });
+        revoke.SetAction(async (parse, cancellationToken) =>
+        {
+            var address = parse.GetValue(email) is { } text ? EmailAddress.TryParse(text) : null;
+            if (parse.GetValue(email) is not null && address is null)
+            {
+                context.Error.WriteLine("vouch-server: --email is not a plain email address");
+                return ExitCodes.Usage;
+            }
+            var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: false, cancellationToken);
+            if (services is null) return exitCode;
+            await using var _ = services;
+            var count = await services.GetRequiredService<SessionService>().RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
+            context.Out.WriteLine($"revoked {count} session{(count == 1 ? "" : "s")}");
+            return ExitCodes.Ok;
+        });
+        return new Command("sessions", "Manage login sessions") { revoke };
+    }
+}

@@ -1,0 +1,185 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.EndToEnd.Tests;
+
+/// <summary>
+/// The published <c>vouch</c> and <c>vouch-server</c> binaries, the software authenticator and jose, on each
+/// database: enroll, log in, get tokens, and every refusal a user can meet.
+/// </summary>
+public abstract class CliEndToEndTests : IAsyncLifetime
+{
+    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
+    protected CliSandbox User { get; } = new();
+    protected ServerProcess Server { get; private set; } = null!;
+    private Dictionary<string, string?> _serverEnvironment = null!;
+
+    protected abstract Task<Dictionary<string, string?>> ServerEnvironmentAsync();
+
+    public async Task InitializeAsync()
+    {
+        _serverEnvironment = await ServerEnvironmentAsync();
+        Server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
+    }
+
+    public async Task DisposeAsync()
+    {
+        User.Dispose();
+        await Server.DisposeAsync();
+        _serverDirectory.Dispose();
+    }
+
+    protected async Task<string> InviteAsync(string email = "alice@example.com")
+    {
+        var result = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
+        Assert.Equal(0, result.ExitCode);
+        return result.StandardOutput.Trim();
+    }
+
+    protected async Task EnrollAndLoginAsync()
+    {
+        var enroll = await User.RunAsync("enroll", "--server", Server.Issuer, "--invite", await InviteAsync());
+        Assert.True(enroll.ExitCode == 0, enroll.StandardError);
+        Assert.Contains("SOFTWARE authenticator", enroll.StandardError, StringComparison.Ordinal);
+        var login = await User.RunAsync("login");
+        Assert.True(login.ExitCode == 0, login.StandardError);
+    }
+
+    [Fact]
+    public async Task Enroll_login_and_token_give_an_id_token_that_jose_verifies()
+    {
+        await EnrollAndLoginAsync();
+
+        var token = await User.RunAsync("credential", "token");
+
+        Assert.Equal(0, token.ExitCode);
+        var jwt = token.StandardOutput.TrimEnd('\n');
+        Assert.DoesNotContain('\n', jwt);
+        var audience = Server.Issuer["http://".Length..];
+        var verdict = await NodePeers.VerifyJwtAsync(jwt, Server.Issuer + "/.well-known/jwks.json", Server.Issuer, audience);
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+        var payload = verdict.GetProperty("payload");
+        Assert.Equal("alice@example.com", payload.GetProperty("sub").GetString());
+        Assert.Equal("example.com", payload.GetProperty("hd").GetString());
+        Assert.Equal("""["hwk","pin"]""", payload.GetProperty("amr").GetRawText());
+    }
+
+    [Fact]
+    public async Task Status_reports_the_session_and_logout_ends_it()
+    {
+        await EnrollAndLoginAsync();
+
+        var status = await User.RunAsync("status", "--json");
+        var logout = await User.RunAsync("logout");
+        var after = await User.RunAsync("status", "--json");
+        var token = await User.RunAsync("credential", "token");
+
+        Assert.Equal(0, status.ExitCode);
+        var view = JsonDocument.Parse(status.StandardOutput).RootElement;
+        Assert.True(view.GetProperty("logged_in").GetBoolean());
+        Assert.Equal("alice@example.com", view.GetProperty("email").GetString());
+        Assert.Equal(Server.Issuer, view.GetProperty("server").GetString());
+        Assert.InRange(view.GetProperty("expires_at").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(7.9), TimeSpan.FromHours(8));
+        Assert.Equal(0, logout.ExitCode);
+        Assert.Equal(3, after.ExitCode);
+        Assert.False(JsonDocument.Parse(after.StandardOutput).RootElement.GetProperty("logged_in").GetBoolean());
+        Assert.Equal(3, token.ExitCode);
+        Assert.Empty(token.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Without_a_session_a_token_request_fails_fast_with_one_actionable_line()
+    {
+        var token = await User.RunAsync("credential", "token");
+
+        Assert.Equal(3, token.ExitCode);
+        Assert.Empty(token.StandardOutput);
+        Assert.Equal("vouch: not logged in: run 'vouch login'", token.StandardError.Trim());
+    }
+
+    [Fact]
+    public async Task A_revoked_session_stops_giving_tokens()
+    {
+        await EnrollAndLoginAsync();
+
+        var revoke = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["sessions", "revoke", "--email", "alice@example.com"], _serverEnvironment, _serverDirectory.Path);
+        var token = await User.RunAsync("credential", "token");
+
+        Assert.Equal("revoked 1 session", revoke.StandardOutput.Trim());
+        Assert.Equal(3, token.ExitCode);
+        Assert.Contains("session_revoked", token.StandardError, StringComparison.Ordinal);
+        Assert.Contains("vouch login", token.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_invite_used_twice_is_refused_by_the_second_enrollment()
+    {
+        var code = await InviteAsync();
+        Assert.Equal(0, (await User.RunAsync("enroll", "--server", Server.Issuer, "--invite", code)).ExitCode);
+
+        using var other = new CliSandbox();
+        var second = await other.RunAsync("enroll", "--server", Server.Issuer, "--invite", code);
+
+        Assert.Equal(8, second.ExitCode);
+        Assert.Contains("invalid_invite", second.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_session_or_id_token_is_written_under_home_or_the_runtime_directory()
+    {
+        await EnrollAndLoginAsync();
+        Assert.Equal(0, (await User.RunAsync("credential", "token")).ExitCode);
+
+        Assert.Empty(User.FilesHoldingSecrets());
+    }
+
+    [Fact]
+    public async Task The_agent_socket_is_private_to_its_user()
+    {
+        await EnrollAndLoginAsync();
+
+        var directory = Path.GetDirectoryName(User.AgentSocket)!;
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(directory));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(User.AgentSocket));
+    }
+
+    [Fact]
+    public async Task The_agent_refuses_a_connection_from_another_user()
+    {
+        await EnrollAndLoginAsync();
+        // Open the way on purpose, so that only the agent's own SO_PEERCRED check stands between nobody and the session.
+        var directory = Path.GetDirectoryName(User.AgentSocket)!;
+        foreach (var path in new[] { Path.GetDirectoryName(User.RuntimeDirectory)!, User.RuntimeDirectory, directory, User.AgentSocket })
+            File.SetUnixFileMode(path, (UnixFileMode)0x1FF);
+
+        // The agent answers a stranger before reading a byte of the request, so the send may find the door shut.
+        var script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ntry:\n  s.sendall(b'{\"op\":\"token\"}\\n')\nexcept BrokenPipeError:\n  pass\nprint(s.makefile().readline())";
+        var result = await ProcessRunner.RunAsync("runuser", ["-u", "nobody", "--", "python3", "-c", script, User.AgentSocket]);
+
+        Assert.True(result.ExitCode == 0, result.StandardError);
+        var response = JsonDocument.Parse(result.StandardOutput).RootElement;
+        Assert.False(response.GetProperty("ok").GetBoolean());
+        Assert.Equal("forbidden", response.GetProperty("error").GetString());
+        Assert.False(response.TryGetProperty("id_token", out _));
+    }
+}
+
+public sealed class SqliteCliEndToEndTests : CliEndToEndTests
+{
+    protected override Task<Dictionary<string, string?>> ServerEnvironmentAsync() => Task.FromResult(new Dictionary<string, string?>
+    {
+        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    });
+}
+
+[Collection(PostgresTests.Name)]
+public sealed class PostgresCliEndToEndTests(PostgresFixture postgres) : CliEndToEndTests
+{
+    protected override async Task<Dictionary<string, string?>> ServerEnvironmentAsync() => new()
+    {
+        ["VOUCH_DATABASE"] = await postgres.Server.CreateDatabaseAsync(),
+        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    };
+}
