@@ -8,3 +8,4 @@ if ! command -v wrk >/dev/null; then
 fi
 dotnet run -c Release --project bench/Vouch.Benchmarks -- --filter '*' --join "$@"
 bench/http.sh
+bench/cli.sh

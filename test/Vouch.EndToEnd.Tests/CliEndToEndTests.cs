@@ -67,6 +67,19 @@ public abstract class CliEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_serves_many_processes_at_once()
+    {
+        await EnrollAndLoginAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => User.RunAsync("credential", "token")));
+
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.StandardError));
+        var jtis = results.Select(r => JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(r.StandardOutput.Trim().Split('.')[1]))
+            .RootElement.GetProperty("jti").GetString()).ToHashSet();
+        Assert.Equal(20, jtis.Count);
+    }
+
+    [Fact]
     public async Task Status_reports_the_session_and_logout_ends_it()
     {
         await EnrollAndLoginAsync();
