@@ -12,12 +12,13 @@ public sealed class KeyEncryptionKey : IDisposable
     public const int SizeInBytes = 32;
     private const int NonceSize = 12;
     private const int TagSize = 16;
-    private readonly AesGcm _aes;
+    // AesGcm instances are not safe for concurrent use: each operation makes its own from these bytes.
+    private readonly byte[] _key;
 
     public KeyEncryptionKey(ReadOnlySpan<byte> key)
     {
         if (key.Length != SizeInBytes) throw new ArgumentException($"a key-encryption key is {SizeInBytes} bytes", nameof(key));
-        _aes = new AesGcm(key, TagSize);
+        _key = key.ToArray();
         // An id that names the key without revealing it, stored with each ciphertext to explain a mismatch.
         Span<byte> hash = stackalloc byte[32];
         HMACSHA256.HashData(key, "vouch key-encryption-key id"u8, hash);
@@ -34,7 +35,8 @@ public sealed class KeyEncryptionKey : IDisposable
         var sealedValue = new byte[NonceSize + plaintext.Length + TagSize];
         var nonce = sealedValue.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        _aes.Encrypt(nonce, plaintext, sealedValue.AsSpan(NonceSize, plaintext.Length),
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Encrypt(nonce, plaintext, sealedValue.AsSpan(NonceSize, plaintext.Length),
             sealedValue.AsSpan(NonceSize + plaintext.Length), Encoding.UTF8.GetBytes(label));
         return sealedValue;
     }
@@ -44,10 +46,11 @@ public sealed class KeyEncryptionKey : IDisposable
     {
         if (sealedValue.Length < NonceSize + TagSize) throw new CryptographicException("sealed value too short");
         var plaintext = new byte[sealedValue.Length - NonceSize - TagSize];
-        _aes.Decrypt(sealedValue[..NonceSize], sealedValue.Slice(NonceSize, plaintext.Length),
+        using var aes = new AesGcm(_key, TagSize);
+        aes.Decrypt(sealedValue[..NonceSize], sealedValue.Slice(NonceSize, plaintext.Length),
             sealedValue[^TagSize..], plaintext, Encoding.UTF8.GetBytes(label));
         return plaintext;
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }

@@ -58,4 +58,17 @@ public sealed class KeyEncryptionKeyTests
         Assert.Equal(a.Id, b.Id);
         Assert.DoesNotContain(Convert.ToHexStringLower(bytes.AsSpan(0, 8)), a.Id, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void One_key_seals_and_opens_from_many_threads_at_once()
+    {
+        using var kek = KeyEncryptionKey.Generate();
+        var secret = RandomNumberGenerator.GetBytes(138);
+
+        Parallel.For(0, 5_000, i =>
+        {
+            var label = "kid-" + i;
+            Assert.Equal(secret, kek.Open(kek.Seal(secret, label), label));
+        });
+    }
 }
