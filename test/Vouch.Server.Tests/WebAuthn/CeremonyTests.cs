@@ -73,6 +73,41 @@ public sealed class CeremonyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_issued_token_is_audited_with_its_jti_and_audience()
+    {
+        await EnrollAsync(await InviteAsync());
+        var (_, login) = await LoginAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/token") { Content = JsonContent.Create(new { }) };
+        request.Headers.Authorization = new("Bearer", login.GetProperty("session").GetString());
+        using var response = await _server.Client.SendAsync(request);
+        var jti = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("jti").GetString()!;
+
+        await using var db = _server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        var types = db.AuditRecords.OrderBy(r => r.Sequence).Select(r => r.Type).ToList();
+        var issued = db.AuditRecords.Single(r => r.Type == AuditEventTypes.TokenIssued);
+        var data = JsonDocument.Parse(issued.Data).RootElement;
+
+        Assert.Equal([AuditEventTypes.InviteCreated, AuditEventTypes.Enrolled, AuditEventTypes.LoginSucceeded, AuditEventTypes.TokenIssued], types.Where(t => !t.StartsWith("key.", StringComparison.Ordinal)));
+        Assert.Equal(jti, data.GetProperty("jti").GetString());
+        Assert.Equal(_server.Settings.Audience, data.GetProperty("aud").GetString());
+        Assert.Equal("user:alice@example.com", issued.Actor);
+        Assert.DoesNotContain(login.GetProperty("session").GetString()!, string.Join("\n", db.AuditRecords.Select(r => r.Data).ToList()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ceremony_endpoints_are_rate_limited_per_client()
+    {
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 31; i++)
+            statuses.Add((await PostAsync("api/v1/login/options", new { email = "alice@example.com" })).Status);
+        var (status, body) = await PostAsync("api/v1/login/options", new { email = "alice@example.com" });
+
+        Assert.All(statuses.Take(30), s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+        Assert.Equal(ErrorCodes.RateLimited, body.GetProperty("error").GetString());
+    }
+
+    [Fact]
     public async Task An_invite_used_twice_is_refused()
     {
         var code = await InviteAsync();
