@@ -13,4 +13,5 @@ namespace Vouch.Cli;
 [JsonSerializable(typeof(AgentResponse))]
 [JsonSerializable(typeof(SoftwareAuthenticatorState))]
 [JsonSerializable(typeof(StatusView))]
+[JsonSerializable(typeof(Vouch.Cli.Aws.AwsCredentials))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

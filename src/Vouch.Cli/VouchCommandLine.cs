@@ -13,6 +13,8 @@ public static class VouchCommandLine
         LogoutCommand.Create(context),
         StatusCommand.Create(context),
         CredentialCommand.Create(context),
+        SetupAwsCommand.Create(context),
+        ExecCommand.Create(context),
         AgentCommand.Create(context),
     };
 

@@ -9,6 +9,7 @@ public static class AgentOperations
     public const string Login = "login";
     public const string Logout = "logout";
     public const string Token = "token";
+    public const string Aws = "aws";
 }
 
 /// <summary>A request to the agent (one line of JSON).</summary>
@@ -20,6 +21,10 @@ public sealed record AgentRequest
     [JsonPropertyName("email")] public string? Email { get; init; }
     [JsonPropertyName("expires_at")] public DateTimeOffset? ExpiresAt { get; init; }
     [JsonPropertyName("audience")] public string? Audience { get; init; }
+    [JsonPropertyName("role")] public string? Role { get; init; }
+    [JsonPropertyName("duration")] public int? DurationSeconds { get; init; }
+    [JsonPropertyName("region")] public string? Region { get; init; }
+    [JsonPropertyName("sts_endpoint")] public string? StsEndpoint { get; init; }
 }
 
 /// <summary>The agent's answer (one line of JSON). <see cref="Error"/> is a stable code when <see cref="Ok"/> is false.</summary>
@@ -33,6 +38,7 @@ public sealed record AgentResponse
     [JsonPropertyName("expires_at")] public DateTimeOffset? ExpiresAt { get; init; }
     [JsonPropertyName("id_token")] public string? IdToken { get; init; }
     [JsonPropertyName("token_expires_at")] public DateTimeOffset? TokenExpiresAt { get; init; }
+    [JsonPropertyName("credentials")] public Aws.AwsCredentials? Credentials { get; init; }
 
     public static AgentResponse Fail(string error, string message) => new() { Ok = false, Error = error, Message = message };
 }
@@ -45,4 +51,5 @@ public static class AgentErrors
     public const string Refused = "refused";
     public const string BadRequest = "bad_request";
     public const string Forbidden = "forbidden";
+    public const string AwsRefused = "aws_refused";
 }

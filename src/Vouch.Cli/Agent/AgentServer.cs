@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Vouch.Cli.Aws;
 using Vouch.Cli.Configuration;
 using Vouch.Cli.Server;
 using Vouch.Protocol;
@@ -20,8 +21,10 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
     private sealed record Session(string Server, string Token, string Email, DateTimeOffset ExpiresAt);
 
     private readonly Lock _gate = new();
+    private readonly CredentialCache _credentials = new(time);
     private Session? _session;
     private DateTimeOffset _lastActive;
+    private CancellationToken _lifetime;
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
@@ -41,6 +44,7 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
         _lastActive = time.GetUtcNow();
 
         using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _lifetime = idle.Token;
         _ = WatchIdleAsync(idle);
         try
         {
@@ -150,9 +154,11 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
         {
             case AgentOperations.Login when request is { Server: { } server, Session: { } token, Email: { } email, ExpiresAt: { } expiresAt }:
                 lock (_gate) _session = new Session(server, token, email, expiresAt);
+                _credentials.Clear();
                 return new AgentResponse { Ok = true, Email = email, Server = server, ExpiresAt = expiresAt };
             case AgentOperations.Logout:
                 lock (_gate) _session = null;
+                _credentials.Clear();
                 return new AgentResponse { Ok = true };
             case AgentOperations.Status:
                 return session is null
@@ -162,29 +168,60 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
                 return session is null
                     ? AgentResponse.Fail(AgentErrors.NotLoggedIn, "not logged in: run 'vouch login'")
                     : await TokenAsync(session, request.Audience, cancellationToken);
+            case AgentOperations.Aws when request is { Role: { } role, DurationSeconds: { } duration, Region: { } region }:
+                return session is null
+                    ? AgentResponse.Fail(AgentErrors.NotLoggedIn, "not logged in: run 'vouch login'")
+                    : await AwsAsync(session, new StsTarget(region, request.StsEndpoint), role, duration, cancellationToken);
             default:
                 return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
         }
     }
 
-    private async Task<AgentResponse> TokenAsync(Session session, string? audience, CancellationToken cancellationToken)
+    private async Task<AgentResponse> TokenAsync(Session session, string? audience, CancellationToken cancellationToken) =>
+        await AnswerAsync(session, async () =>
+        {
+            var token = await IssueTokenAsync(session, audience, cancellationToken);
+            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, IdToken = token.IdToken, TokenExpiresAt = token.ExpiresAt };
+        });
+
+    /// <summary>Credentials for the role from the cache, or from one STS call shared by every concurrent asker.</summary>
+    private async Task<AgentResponse> AwsAsync(Session session, StsTarget target, string role, int duration, CancellationToken cancellationToken) =>
+        await AnswerAsync(session, async () =>
+        {
+            var key = string.Join('\n', session.Server, session.Email, role, duration, target.Region, target.Endpoint);
+            // The STS call outlives any one asker: it runs on the agent's lifetime, not on the request that started it.
+            var credentials = await _credentials.GetAsync(key, () => StsExchange.AssumeRoleAsync(
+                target, role, duration, session.Email, session.Server,
+                async ct => (await IssueTokenAsync(session, null, ct)).IdToken, _lifetime));
+            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, Credentials = credentials };
+        });
+
+    private Task<TokenResponse> IssueTokenAsync(Session session, string? audience, CancellationToken cancellationToken) =>
+        new VouchServerClient(http, session.Server).PostAsync(
+            "/api/v1/token", new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
+            ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
+
+    /// <summary>Turns the expected failures of <paramref name="work"/> into agent errors; forgets a session the server ended.</summary>
+    private async Task<AgentResponse> AnswerAsync(Session session, Func<Task<AgentResponse>> work)
     {
         try
         {
-            var token = await new VouchServerClient(http, session.Server).PostAsync(
-                "/api/v1/token", new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
-                ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
-            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, IdToken = token.IdToken, TokenExpiresAt = token.ExpiresAt };
+            return await work();
         }
         catch (CliException e) when (e.ExitCode == ExitCodes.NotLoggedIn)
         {
-            // The server ended the session (expired or revoked): forget it.
             lock (_gate) if (ReferenceEquals(_session, session)) _session = null;
+            _credentials.Clear();
             return AgentResponse.Fail(AgentErrors.NotLoggedIn, e.Message + ": run 'vouch login'");
         }
         catch (CliException e)
         {
-            return AgentResponse.Fail(e.ExitCode == ExitCodes.ServerUnreachable ? AgentErrors.ServerUnreachable : AgentErrors.Refused, e.Message);
+            return AgentResponse.Fail(e.ExitCode switch
+            {
+                ExitCodes.ServerUnreachable => AgentErrors.ServerUnreachable,
+                ExitCodes.AwsRefused => AgentErrors.AwsRefused,
+                _ => AgentErrors.Refused,
+            }, e.Message);
         }
     }
 }

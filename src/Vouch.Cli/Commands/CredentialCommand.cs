@@ -1,12 +1,25 @@
 using System.CommandLine;
+using System.Text.Json;
 using Vouch.Cli.Agent;
+using Vouch.Cli.Aws;
 
 namespace Vouch.Cli.Commands;
 
-/// <summary><c>vouch credential token [--audience AUD]</c>: a fresh ID token for the session, alone on stdout.</summary>
+/// <summary>
+/// <c>vouch credential token [--audience AUD]</c>: a fresh ID token for the session, alone on stdout;
+/// <c>vouch credential aws --role ARN [--format ...] [--duration S] [--region R]</c>: AWS credentials for the role.
+/// </summary>
 internal static class CredentialCommand
 {
-    public static Command Create(CliContext context)
+    public const string CredentialProcessFormat = "aws-credential-process";
+
+    public static Command Create(CliContext context) => new("credential", "Print credentials for other programs")
+    {
+        Token(context),
+        Aws(context),
+    };
+
+    private static Command Token(CliContext context)
     {
         var audience = new Option<string?>("--audience") { Description = "the token's aud (default: the server's)" };
         var token = new Command("token", "Print a fresh Vouch ID token for the session, alone on stdout") { audience };
@@ -26,6 +39,58 @@ internal static class CredentialCommand
             context.Console.Out.WriteLine(response.IdToken);
             return ExitCodes.Ok;
         });
-        return new Command("credential", "Print credentials for other programs") { token };
+        return token;
     }
+
+    private static Command Aws(CliContext context)
+    {
+        var role = new Option<string>("--role") { Description = "the IAM role ARN to assume", Required = true };
+        var format = new Option<string>("--format")
+        {
+            Description = "aws-credential-process (default: the JSON credential_process reads), env (export lines) or json",
+            DefaultValueFactory = _ => CredentialProcessFormat,
+        };
+        format.AcceptOnlyFromAmong(CredentialProcessFormat, "env", "json");
+        var duration = new Option<int>("--duration") { Description = "seconds, 900 to 3600", DefaultValueFactory = _ => AwsCredentialRequest.DefaultDurationSeconds };
+        var region = new Option<string?>("--region") { Description = "the STS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)" };
+        var command = new Command("aws", "Print temporary AWS credentials for a role (for credential_process)") { role, format, duration, region };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var arn = RoleArn.Require(parse.GetValue(role));
+            var seconds = AwsCredentialRequest.RequireDuration(parse.GetValue(duration));
+            var target = StsTarget.Resolve(parse.GetValue(region), context.Environment);
+            var credentials = await AwsCredentialRequest.GetAsync(context.Paths, arn, seconds, target, cancellationToken);
+            context.Console.Out.Write(parse.GetValue(format) switch
+            {
+                "env" => Env(credentials),
+                "json" => JsonSerializer.Serialize(credentials, CliJsonContext.Default.AwsCredentials) + "\n",
+                _ => CredentialProcess(credentials),
+            });
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>Exactly the object credential_process reads, keys in the documented order, one line.</summary>
+    private static string CredentialProcess(AwsCredentials credentials)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("Version", 1);
+            json.WriteString("AccessKeyId", credentials.AccessKeyId);
+            json.WriteString("SecretAccessKey", credentials.SecretAccessKey);
+            json.WriteString("SessionToken", credentials.SessionToken);
+            json.WriteString("Expiration", credentials.ExpirationText);
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
+    }
+
+    private static string Env(AwsCredentials credentials) =>
+        $"export AWS_ACCESS_KEY_ID={credentials.AccessKeyId}\n" +
+        $"export AWS_SECRET_ACCESS_KEY={credentials.SecretAccessKey}\n" +
+        $"export AWS_SESSION_TOKEN={credentials.SessionToken}\n" +
+        $"export AWS_REGION={credentials.Region}\n";
 }

@@ -1,0 +1,31 @@
+using Vouch.Cli.Agent;
+using Vouch.Cli.Configuration;
+
+namespace Vouch.Cli.Aws;
+
+/// <summary>Asks the agent for credentials for a role, the way <c>credential aws</c> and <c>exec</c> both need them.</summary>
+public static class AwsCredentialRequest
+{
+    public const int DefaultDurationSeconds = 3600;
+
+    /// <summary>Vouch promises credentials that last at most an hour; AWS's own minimum is 15 minutes.</summary>
+    public static int RequireDuration(int seconds) => seconds is >= 900 and <= 3600
+        ? seconds
+        : throw new CliException(ExitCodes.BadConfiguration, $"--duration must be 900 to 3600 seconds, not {seconds}");
+
+    public static async Task<AwsCredentials> GetAsync(CliPaths paths, string role, int duration, StsTarget target, CancellationToken cancellationToken)
+    {
+        var response = await AgentClient.SendAsync(paths, new AgentRequest
+        {
+            Op = AgentOperations.Aws, Role = role, DurationSeconds = duration, Region = target.Region, StsEndpoint = target.Endpoint,
+        }, cancellationToken) ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'");
+        if (response is { Ok: true, Credentials: { } credentials }) return credentials;
+        throw new CliException(response.Error switch
+        {
+            AgentErrors.NotLoggedIn => ExitCodes.NotLoggedIn,
+            AgentErrors.ServerUnreachable => ExitCodes.ServerUnreachable,
+            AgentErrors.AwsRefused => ExitCodes.AwsRefused,
+            _ => ExitCodes.Refused,
+        }, response.Message ?? response.Error ?? "the agent refused");
+    }
+}

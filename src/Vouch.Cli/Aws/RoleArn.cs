@@ -1,0 +1,55 @@
+using System.Text.RegularExpressions;
+
+namespace Vouch.Cli.Aws;
+
+/// <summary>
+/// IAM role ARNs: <c>arn:PARTITION:iam::ACCOUNT:role/PATH/NAME</c>. The account may be empty, as S3-compatible STS
+/// implementations such as Ceph RGW use (<c>arn:aws:iam:::role/NAME</c>).
+/// </summary>
+public static partial class RoleArn
+{
+    public static bool IsValid(string? arn) => arn is { Length: <= 2048 } && Shape().IsMatch(arn);
+
+    /// <summary>The role's name (the last path segment).</summary>
+    public static string Name(string arn) => arn[(arn.LastIndexOf('/') + 1)..];
+
+    public static string Require(string? arn) => IsValid(arn)
+        ? arn!
+        : throw new CliException(ExitCodes.BadConfiguration,
+            $"'{arn}' is not an IAM role ARN (like arn:aws:iam::123456789012:role/VouchDeveloper)");
+
+    [GeneratedRegex(@"^arn:aws(-[a-z]+)*:iam::(\d{12})?:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Shape();
+}
+
+/// <summary>AWS region names such as <c>eu-west-1</c> or <c>us-gov-west-1</c>.</summary>
+public static partial class AwsRegion
+{
+    public const string Default = "us-east-1";
+
+    public static bool IsValid(string? region) => region is not null && Shape().IsMatch(region);
+
+    public static string Require(string? region) => IsValid(region)
+        ? region!
+        : throw new CliException(ExitCodes.BadConfiguration, $"'{region}' is not an AWS region (like eu-west-1)");
+
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex Shape();
+}
+
+/// <summary>
+/// The <c>RoleSessionName</c> for a user: the email, keeping only <c>[\w+=,.@-]</c> and at most 64 characters,
+/// so CloudTrail shows <c>assumed-role/ROLE/alice@example.com</c>.
+/// </summary>
+public static partial class RoleSessionName
+{
+    public static string For(string email)
+    {
+        var name = Disallowed().Replace(email, "-");
+        if (name.Length > 64) name = name[..64];
+        return name.Length >= 2 ? name : "vouch-" + name;
+    }
+
+    [GeneratedRegex(@"[^\w+=,.@-]", RegexOptions.CultureInvariant)]
+    private static partial Regex Disallowed();
+}

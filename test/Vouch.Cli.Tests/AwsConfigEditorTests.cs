@@ -1,0 +1,116 @@
+using Vouch.Cli;
+using Vouch.Cli.Aws;
+using Xunit;
+
+namespace Vouch.Cli.Tests;
+
+public sealed class AwsConfigEditorTests : IDisposable
+{
+    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
+    private readonly string _directory = Directory.CreateTempSubdirectory("vouch-aws-config-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private static KeyValuePair<string, string>[] Settings(string role = Role, string region = "eu-west-1") =>
+    [
+        new("credential_process", $"/usr/local/bin/vouch credential aws --role {role} --format aws-credential-process"),
+        new("region", region),
+    ];
+
+    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "aws-config", name));
+
+    [Fact]
+    public void A_new_profile_is_appended_and_every_other_byte_stays()
+    {
+        var original = Fixture("comments-and-profiles.ini");
+
+        var updated = AwsConfigEditor.Apply(original, "vouch", Settings(), force: false);
+
+        Assert.StartsWith(original, updated, StringComparison.Ordinal);
+        Assert.Equal(
+            "\n[profile vouch]\n" + AwsConfigEditor.Marker + "\n" +
+            $"credential_process = /usr/local/bin/vouch credential aws --role {Role} --format aws-credential-process\nregion = eu-west-1\n",
+            updated[original.Length..]);
+    }
+
+    [Fact]
+    public void Crlf_files_stay_crlf()
+    {
+        var original = Fixture("crlf.ini");
+
+        var updated = AwsConfigEditor.Apply(original, "vouch", Settings(), force: false);
+
+        Assert.StartsWith(original, updated, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", updated.Replace("\r\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("[profile vouch]\r\n", updated, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Running_again_updates_its_own_profile_in_place_and_keeps_keys_it_does_not_own()
+    {
+        var original = Fixture("existing-vouch.ini");
+
+        var updated = AwsConfigEditor.Apply(original, "vouch", Settings(region: "eu-north-1"), force: false);
+
+        Assert.Equal(
+            "[profile vouch]\n" + AwsConfigEditor.Marker + "\n" +
+            $"credential_process = /usr/local/bin/vouch credential aws --role {Role} --format aws-credential-process\n" +
+            "region = eu-north-1\noutput = table\n\n[profile after]\nregion = eu-west-1\n",
+            updated);
+        Assert.Equal(updated, AwsConfigEditor.Apply(updated, "vouch", Settings(region: "eu-north-1"), force: false));
+    }
+
+    [Fact]
+    public void A_profile_vouch_did_not_write_is_refused_unless_forced()
+    {
+        var original = Fixture("foreign-vouch.ini");
+
+        var refused = Assert.Throws<CliException>(() => AwsConfigEditor.Apply(original, "vouch", Settings(), force: false));
+        var forced = AwsConfigEditor.Apply(original, "vouch", Settings(), force: true);
+
+        Assert.Equal(ExitCodes.BadConfiguration, refused.ExitCode);
+        Assert.Contains("--force", refused.Message, StringComparison.Ordinal);
+        Assert.StartsWith("[profile vouch]\n" + AwsConfigEditor.Marker + "\naws_access_key_id = AKIA-someone-elses\ncredential_process = ", forced, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_profile_has_no_profile_prefix()
+    {
+        var updated = AwsConfigEditor.Apply("", "default", Settings(), force: false);
+
+        Assert.StartsWith("[default]\n" + AwsConfigEditor.Marker + "\n", updated, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_file_without_a_final_newline_gets_one_before_the_new_profile()
+    {
+        var updated = AwsConfigEditor.Apply("[default]\nregion = eu-west-1", "vouch", Settings(), force: false);
+
+        Assert.StartsWith("[default]\nregion = eu-west-1\n\n[profile vouch]\n", updated, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Writing_creates_a_private_aws_directory_and_file_atomically()
+    {
+        var path = Path.Combine(_directory, "home", ".aws", "config");
+
+        AwsConfigEditor.Write(path, "vouch", Settings(), force: false);
+
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.GetDirectoryName(path)!));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Equal(["config"], Directory.GetFiles(Path.GetDirectoryName(path)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_refused_write_leaves_the_file_untouched()
+    {
+        var path = Path.Combine(_directory, "config");
+        File.WriteAllText(path, Fixture("foreign-vouch.ini"));
+        var before = File.ReadAllBytes(path);
+
+        Assert.Throws<CliException>(() => AwsConfigEditor.Write(path, "vouch", Settings(), force: false));
+
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_directory));
+    }
+}

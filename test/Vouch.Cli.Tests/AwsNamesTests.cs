@@ -1,0 +1,71 @@
+using Vouch.Cli;
+using Vouch.Cli.Aws;
+using Xunit;
+
+namespace Vouch.Cli.Tests;
+
+public sealed class AwsNamesTests
+{
+    [Theory]
+    [InlineData("arn:aws:iam::123456789012:role/VouchDeveloper")]
+    [InlineData("arn:aws:iam::123456789012:role/team/platform/Deployer")]
+    [InlineData("arn:aws-us-gov:iam::123456789012:role/Gov")]
+    [InlineData("arn:aws:iam:::role/VouchDeveloper")]
+    public void Role_arns_of_every_partition_and_rgw_are_accepted(string arn) => Assert.True(RoleArn.IsValid(arn));
+
+    [Theory]
+    [InlineData("arn:aws:iam::123456789012:user/alice")]
+    [InlineData("arn:aws:iam::12345:role/Short")]
+    [InlineData("arn:aws:sts::123456789012:assumed-role/X/y")]
+    [InlineData("VouchDeveloper")]
+    [InlineData("arn:aws:iam::123456789012:role/")]
+    [InlineData("arn:aws:iam::123456789012:role/bad name")]
+    public void Anything_else_is_not_a_role_arn(string arn) => Assert.False(RoleArn.IsValid(arn));
+
+    [Theory]
+    [InlineData("eu-west-1")]
+    [InlineData("us-gov-west-1")]
+    [InlineData("ap-southeast-2")]
+    public void Region_names_are_accepted(string region) => Assert.True(AwsRegion.IsValid(region));
+
+    [Theory]
+    [InlineData("eu-west")]
+    [InlineData("EU-WEST-1")]
+    [InlineData("moon-1")]
+    public void Malformed_regions_are_refused(string region) => Assert.False(AwsRegion.IsValid(region));
+
+    [Theory]
+    [InlineData("alice@example.com", "alice@example.com")]
+    [InlineData("o'brien@example.com", "o-brien@example.com")]
+    [InlineData("a@b.c", "a@b.c")]
+    public void The_role_session_name_is_the_email_in_aws_characters(string email, string expected) =>
+        Assert.Equal(expected, RoleSessionName.For(email));
+
+    [Fact]
+    public void A_long_email_is_clipped_to_64_characters()
+    {
+        var name = RoleSessionName.For(new string('a', 70) + "@example.com");
+
+        Assert.Equal(64, name.Length);
+    }
+
+    [Fact]
+    public void The_sts_endpoint_comes_from_the_service_variable_before_the_general_one()
+    {
+        var environment = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://general:1", ["AWS_ENDPOINT_URL_STS"] = "http://sts:2/", ["AWS_REGION"] = "eu-west-1" };
+
+        var target = StsTarget.Resolve(null, k => environment.GetValueOrDefault(k));
+
+        Assert.Equal(new StsTarget("eu-west-1", "http://sts:2"), target);
+        Assert.Equal(new StsTarget("us-east-1", null), StsTarget.Resolve(null, _ => null));
+        Assert.Equal("ap-south-1", StsTarget.Resolve("ap-south-1", k => environment.GetValueOrDefault(k)).Region);
+    }
+
+    [Fact]
+    public void A_malformed_endpoint_is_a_configuration_error()
+    {
+        var error = Assert.Throws<CliException>(() => StsTarget.Resolve(null, k => k == "AWS_ENDPOINT_URL" ? "not a url" : null));
+
+        Assert.Equal(ExitCodes.BadConfiguration, error.ExitCode);
+    }
+}

@@ -1,0 +1,177 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.EndToEnd.Tests;
+
+/// <summary>
+/// <c>vouch credential aws</c>, <c>setup aws</c> and <c>exec</c> with the real AWS CLI (botocore's credential_process)
+/// against moto's STS, IAM and S3.
+/// </summary>
+public sealed class AwsEndToEndTests : IAsyncLifetime
+{
+    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
+    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
+    private readonly CliSandbox _user = new();
+    private readonly Dictionary<string, string?> _serverEnvironment = new()
+    {
+        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    };
+    private ServerProcess _server = null!;
+    private MotoServer _moto = null!;
+
+    public async Task InitializeAsync()
+    {
+        _moto = await MotoServer.StartAsync();
+        _server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
+    }
+
+    public async Task DisposeAsync()
+    {
+        _user.Dispose();
+        await _server.DisposeAsync();
+        await _moto.DisposeAsync();
+        _serverDirectory.Dispose();
+    }
+
+    private string AwsConfigFile => Path.Combine(_user.Home, ".aws", "config");
+
+    /// <summary>The environment the AWS CLI runs in: moto as every endpoint, no other credentials anywhere.</summary>
+    private Dictionary<string, string?> AwsEnvironment()
+    {
+        var environment = _user.Environment();
+        environment["AWS_ENDPOINT_URL"] = _moto.Endpoint;
+        environment["AWS_CONFIG_FILE"] = AwsConfigFile;
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = Path.Combine(_user.Home, ".aws", "credentials");
+        foreach (var variable in new[] { "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION" })
+            environment[variable] = null;
+        return environment;
+    }
+
+    private Task<ProcessResult> VouchAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync(CliSandbox.Binary, arguments, AwsEnvironment(), _user.Home, TimeSpan.FromSeconds(60), standardInput: "");
+
+    private Task<ProcessResult> AwsAsync(params string[] arguments) =>
+        ProcessRunner.RunAsync("aws", arguments, AwsEnvironment(), _user.Home, TimeSpan.FromSeconds(60));
+
+    private async Task LoginAsync(string email = "alice@example.com")
+    {
+        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
+        Assert.Equal(0, (await VouchAsync("enroll", "--server", _server.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
+        Assert.Equal(0, (await VouchAsync("login")).ExitCode);
+    }
+
+    private async Task<int> TokensIssuedAsync()
+    {
+        var audit = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["audit", "--json"], _serverEnvironment, _serverDirectory.Path);
+        return audit.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Count(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString() == "token.issued");
+    }
+
+    [Fact]
+    public async Task After_setup_aws_the_aws_cli_runs_as_the_assumed_role_of_the_user()
+    {
+        await LoginAsync();
+
+        var setup = await VouchAsync("setup", "aws", "--role", Role);
+        var identity = await AwsAsync("sts", "get-caller-identity", "--profile", "vouch", "--output", "json");
+        var s3 = await AwsAsync("s3", "ls", "--profile", "vouch");
+
+        Assert.True(setup.ExitCode == 0, setup.StandardError);
+        Assert.True(identity.ExitCode == 0, identity.StandardError);
+        Assert.Equal("arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com",
+            JsonDocument.Parse(identity.StandardOutput).RootElement.GetProperty("Arn").GetString());
+        Assert.True(s3.ExitCode == 0, s3.StandardError);
+        Assert.Contains($"credential_process = {CliSandbox.Binary} credential aws --role {Role} --format aws-credential-process", File.ReadAllText(AwsConfigFile), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Credential_process_output_is_exactly_the_documented_json_and_nothing_else()
+    {
+        await LoginAsync();
+
+        var result = await VouchAsync("credential", "aws", "--role", Role);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("", result.StandardError);
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var json = JsonDocument.Parse(Assert.Single(lines)).RootElement;
+        Assert.Equal(["Version", "AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration"], json.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(1, json.GetProperty("Version").GetInt32());
+        var expiration = DateTimeOffset.ParseExact(json.GetProperty("Expiration").GetString()!, "yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        Assert.InRange(expiration - DateTimeOffset.UtcNow, TimeSpan.FromMinutes(58), TimeSpan.FromMinutes(61));
+    }
+
+    [Fact]
+    public async Task Fifty_processes_on_a_cold_cache_make_one_sts_call_and_get_the_same_credentials()
+    {
+        await LoginAsync();
+        var before = await TokensIssuedAsync();
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => VouchAsync("credential", "aws", "--role", Role)));
+
+        Assert.All(results, r => Assert.True(r.ExitCode == 0, r.StandardError));
+        Assert.Single(results.Select(r => JsonDocument.Parse(r.StandardOutput).RootElement.GetProperty("AccessKeyId").GetString()).Distinct());
+        // Every STS call needs a fresh Vouch token, and the server audits each one.
+        Assert.Equal(before + 1, await TokensIssuedAsync());
+    }
+
+    [Fact]
+    public async Task Env_and_json_formats_carry_the_same_credentials()
+    {
+        await LoginAsync();
+
+        var env = await VouchAsync("credential", "aws", "--role", Role, "--format", "env");
+        var json = JsonDocument.Parse((await VouchAsync("credential", "aws", "--role", Role, "--format", "json")).StandardOutput).RootElement;
+
+        var key = json.GetProperty("access_key_id").GetString();
+        Assert.Equal(
+            [$"export AWS_ACCESS_KEY_ID={key}", $"export AWS_SECRET_ACCESS_KEY={json.GetProperty("secret_access_key").GetString()}",
+             $"export AWS_SESSION_TOKEN={json.GetProperty("session_token").GetString()}", "export AWS_REGION=us-east-1"],
+            env.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(Role, json.GetProperty("role_arn").GetString());
+        Assert.Equal("arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com", json.GetProperty("assumed_role_arn").GetString());
+    }
+
+    [Fact]
+    public async Task Exec_runs_the_command_with_the_credentials_and_returns_its_exit_code()
+    {
+        await LoginAsync();
+        var expected = JsonDocument.Parse((await VouchAsync("credential", "aws", "--role", Role)).StandardOutput).RootElement.GetProperty("AccessKeyId").GetString();
+
+        var result = await VouchAsync("exec", "--role", Role, "--", "sh", "-c", "echo \"$AWS_ACCESS_KEY_ID $AWS_REGION\"; exit 7");
+
+        Assert.Equal(7, result.ExitCode);
+        Assert.Equal($"{expected} us-east-1", result.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Without_a_session_the_aws_cli_shows_vouch_one_line_and_fails()
+    {
+        Assert.Equal(0, (await VouchAsync("setup", "aws", "--role", Role)).ExitCode);
+
+        var identity = await AwsAsync("sts", "get-caller-identity", "--profile", "vouch");
+
+        Assert.Equal(255, identity.ExitCode);
+        Assert.Contains("not logged in: run 'vouch login'", identity.StandardError, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--duration", "899")]
+    [InlineData("--duration", "3601")]
+    [InlineData("--role", "arn:aws:iam::123456789012:user/alice")]
+    [InlineData("--region", "moon-1")]
+    public async Task Bad_arguments_fail_before_any_call_with_a_configuration_error(string flag, string value)
+    {
+        var arguments = new List<string> { "credential", "aws", "--role", Role };
+        if (flag == "--role") arguments[3] = value;
+        else arguments.AddRange([flag, value]);
+
+        var result = await VouchAsync([.. arguments]);
+
+        Assert.Equal(7, result.ExitCode);
+        Assert.Empty(result.StandardOutput);
+    }
+}
