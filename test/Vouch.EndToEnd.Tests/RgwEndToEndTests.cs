@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.EndToEnd.Tests;
+
+/// <summary>
+/// Ceph RGW as a validating STS: it fetches the Vouch server's discovery document and JWKS, checks the token's
+/// signature, issuer, audience and expiry, and applies the trust policies of the AWS documentation.
+/// </summary>
+public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
+{
+    /// <summary>Runs vouch for <paramref name="user"/> with RGW as its STS.</summary>
+    private Task<ProcessResult> VouchAsync(CliSandbox user, params string[] arguments) => world.VouchAsync(user, arguments);
+
+    [Fact]
+    public async Task Rgw_accepts_the_token_and_its_credentials_work_for_s3()
+    {
+        var bucket = "vouch-" + Guid.NewGuid().ToString("N")[..12];
+
+        var make = await VouchAsync(world.Alice, "exec", "--role", world.AudienceRole, "--", "aws", "--endpoint-url", world.Rgw.Endpoint, "s3", "mb", $"s3://{bucket}");
+        var list = await VouchAsync(world.Alice, "exec", "--role", world.AudienceRole, "--", "aws", "--endpoint-url", world.Rgw.Endpoint, "s3", "ls");
+
+        Assert.True(make.ExitCode == 0, make.StandardError + make.StandardOutput);
+        Assert.True(list.ExitCode == 0, list.StandardError);
+        Assert.Contains(bucket, list.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_role_for_one_email_admits_that_user_and_refuses_another()
+    {
+        var alice = await VouchAsync(world.Alice, "credential", "aws", "--role", world.AliceRole);
+        var bob = await VouchAsync(world.Bob, "credential", "aws", "--role", world.AliceRole);
+
+        Assert.True(alice.ExitCode == 0, alice.StandardError);
+        Assert.Equal(6, bob.ExitCode);
+        Assert.Empty(bob.StandardOutput);
+        Assert.Contains("bob@other.org", bob.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_role_for_a_domain_admits_its_users_and_refuses_another_domain()
+    {
+        var alice = await VouchAsync(world.Alice, "credential", "aws", "--role", world.DomainRole);
+        var bob = await VouchAsync(world.Bob, "credential", "aws", "--role", world.DomainRole);
+
+        Assert.True(alice.ExitCode == 0, alice.StandardError);
+        Assert.Equal(6, bob.ExitCode);
+        Assert.Empty(bob.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_token_from_an_issuer_rgw_does_not_trust_is_refused()
+    {
+        // Another Vouch server, never registered with RGW, whose user claims the same email.
+        using var directory = new TemporaryDirectory("vouch-e2e-rogue-");
+        var environment = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        await using var rogue = await ServerProcess.StartAsync(directory.Path, ["--attestation", "any"], environment);
+        using var mallory = new CliSandbox();
+        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", "alice@example.com"], environment, directory.Path);
+        Assert.Equal(0, (await mallory.RunAsync("enroll", "--server", rogue.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
+        Assert.Equal(0, (await mallory.RunAsync("login")).ExitCode);
+
+        var result = await VouchAsync(mallory, "credential", "aws", "--role", world.AudienceRole);
+
+        Assert.Equal(6, result.ExitCode);
+        Assert.Empty(result.StandardOutput);
+    }
+}
+
+/// <summary>One Ceph RGW, one Vouch server registered with it, three roles and two logged-in users, shared by the tests.</summary>
+public sealed class RgwWorld : IAsyncLifetime
+{
+    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
+    public CliSandbox Alice { get; } = new();
+    public CliSandbox Bob { get; } = new();
+    private readonly Dictionary<string, string?> _serverEnvironment = new()
+    {
+        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+    };
+    public CephRgw Rgw { get; private set; } = null!;
+    public ServerProcess Server { get; private set; } = null!;
+    public string AudienceRole { get; private set; } = null!;
+    public string AliceRole { get; private set; } = null!;
+    public string DomainRole { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var rgw = CephRgw.StartAsync();
+        Server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
+        Rgw = await rgw;
+        var host = Server.Issuer["http://".Length..];
+        await Rgw.RegisterIssuerAsync(Server.Issuer, audience: host);
+        AudienceRole = await Rgw.CreateRoleAsync("VouchAudience", Server.Issuer, $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}");
+        AliceRole = await Rgw.CreateRoleAsync("VouchAlice", Server.Issuer, $"{{\"StringEquals\":{{\"{host}:sub\":\"alice@example.com\"}}}}");
+        DomainRole = await Rgw.CreateRoleAsync("VouchExampleCom", Server.Issuer, $"{{\"StringLike\":{{\"{host}:sub\":\"*@example.com\"}}}}");
+        await LoginAsync(Alice, "alice@example.com");
+        await LoginAsync(Bob, "bob@other.org");
+    }
+
+    public async Task DisposeAsync()
+    {
+        Alice.Dispose();
+        Bob.Dispose();
+        if (Server is not null) await Server.DisposeAsync();
+        if (Rgw is not null) await Rgw.DisposeAsync();
+        _serverDirectory.Dispose();
+    }
+
+    private async Task LoginAsync(CliSandbox user, string email)
+    {
+        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
+        Assert.Equal(0, (await user.RunAsync("enroll", "--server", Server.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
+        Assert.Equal(0, (await user.RunAsync("login")).ExitCode);
+    }
+
+    /// <summary>Runs vouch for <paramref name="user"/> with RGW as its STS.</summary>
+    public Task<ProcessResult> VouchAsync(CliSandbox user, params string[] arguments)
+    {
+        var environment = user.Environment();
+        environment["AWS_ENDPOINT_URL_STS"] = Rgw.Endpoint;
+        environment["AWS_CONFIG_FILE"] = "/dev/null";
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null";
+        return ProcessRunner.RunAsync(CliSandbox.Binary, arguments, environment, user.Home, TimeSpan.FromSeconds(90), standardInput: "");
+    }
+}

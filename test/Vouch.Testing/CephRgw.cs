@@ -1,0 +1,84 @@
+using System.Globalization;
+
+namespace Vouch.Testing;
+
+/// <summary>
+/// A real single-node Ceph whose RADOS Gateway is a token-validating STS (test/peers/ceph/start-ceph.sh), with an
+/// admin user for its IAM API. Stopped by the PIDs in its pid files on dispose.
+/// </summary>
+public sealed class CephRgw : IAsyncDisposable
+{
+    private const string AdminKey = "VOUCHTESTADMIN00000";
+    private const string AdminSecret = "vouchtestadminsecret000000000000000000000";
+    private readonly TemporaryDirectory _directory;
+
+    private CephRgw(TemporaryDirectory directory, int port) => (_directory, Endpoint) = (directory, $"http://127.0.0.1:{port}");
+
+    /// <summary>The S3, IAM and STS endpoint.</summary>
+    public string Endpoint { get; }
+
+    private string ConfigFile => Path.Combine(_directory.Path, "ceph", "ceph.conf");
+
+    public static async Task<CephRgw> StartAsync()
+    {
+        var directory = new TemporaryDirectory("vouch-ceph-");
+        var port = FreePort.Next();
+        var monitorPort = FreePort.Next();
+        var rgw = new CephRgw(directory, port);
+        var start = await ProcessRunner.RunAsync("bash",
+            [Path.Combine(RepositoryPaths.PeersDirectory, "ceph", "start-ceph.sh"), Path.Combine(directory.Path, "ceph"),
+             port.ToString(CultureInfo.InvariantCulture), monitorPort.ToString(CultureInfo.InvariantCulture)],
+            timeout: TimeSpan.FromSeconds(180));
+        if (start.ExitCode != 0 || !start.StandardOutput.Contains("radosgw answering", StringComparison.Ordinal))
+        {
+            await rgw.DisposeAsync();
+            throw new InvalidOperationException($"Ceph RGW did not start (scripts/install-test-deps.sh installs ceph): {start.StandardOutput}\n{start.StandardError}");
+        }
+        await rgw.AdminAsync("radosgw-admin", "user", "create", "--uid=admin", "--display-name=admin", $"--access-key={AdminKey}", $"--secret-key={AdminSecret}");
+        await rgw.AdminAsync("radosgw-admin", "caps", "add", "--uid=admin", "--caps=oidc-provider=*;roles=*;user-policy=*;users=*");
+        return rgw;
+    }
+
+    /// <summary>Registers <paramref name="issuer"/> as an OIDC provider whose client id is <paramref name="audience"/>.</summary>
+    public Task RegisterIssuerAsync(string issuer, string audience) =>
+        IamAsync("create-open-id-connect-provider", "--url", issuer, "--client-id-list", audience,
+            // RGW requires a thumbprint but does not check it.
+            "--thumbprint-list", "0000000000000000000000000000000000000000");
+
+    /// <summary>Creates a role trusting <paramref name="issuer"/> under <paramref name="condition"/> (one-line JSON), allowed all of S3.</summary>
+    public async Task<string> CreateRoleAsync(string name, string issuer, string condition)
+    {
+        var provider = issuer[(issuer.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":[\"arn:aws:iam:::oidc-provider/" + provider +
+                    "\"]},\"Action\":[\"sts:AssumeRoleWithWebIdentity\",\"sts:TagSession\"],\"Condition\":" + condition + "}]}";
+        await IamAsync("create-role", "--role-name", name, "--assume-role-policy-document", trust);
+        await IamAsync("put-role-policy", "--role-name", name, "--policy-name", "s3all", "--policy-document",
+            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}");
+        return $"arn:aws:iam:::role/{name}";
+    }
+
+    private Task IamAsync(params string[] arguments) =>
+        AdminAsync("aws", ["--endpoint-url", Endpoint, "--output", "text", "iam", .. arguments]);
+
+    private async Task AdminAsync(string program, params string[] arguments)
+    {
+        var result = await ProcessRunner.RunAsync(program, arguments, new Dictionary<string, string?>
+        {
+            ["CEPH_CONF"] = ConfigFile,
+            ["AWS_CONFIG_FILE"] = "/dev/null",
+            ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null",
+            ["AWS_DEFAULT_REGION"] = "us-east-1",
+            ["AWS_ACCESS_KEY_ID"] = AdminKey,
+            ["AWS_SECRET_ACCESS_KEY"] = AdminSecret,
+        }, timeout: TimeSpan.FromSeconds(60));
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {result.StandardError}");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await ProcessRunner.RunAsync("bash", [Path.Combine(RepositoryPaths.PeersDirectory, "ceph", "stop-ceph.sh"), Path.Combine(_directory.Path, "ceph")],
+            timeout: TimeSpan.FromSeconds(60));
+        _directory.Dispose();
+    }
+}
