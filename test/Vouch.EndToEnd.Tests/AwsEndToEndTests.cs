@@ -158,6 +158,48 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
         Assert.Contains("not logged in: run 'vouch login'", identity.StandardError, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Setup_aws_asks_for_what_is_missing_when_a_terminal_is_attached()
+    {
+        // script(1) gives vouch a pseudo-terminal, as a person's shell would; the answers arrive as typed lines.
+        var environment = AwsEnvironment();
+        var result = await ProcessRunner.RunAsync("script", ["-qec", $"{CliSandbox.Binary} setup aws", "/dev/null"], environment, _user.Home,
+            TimeSpan.FromSeconds(30), standardInput: $"{Role}\nteam\neu-west-1\n");
+
+        Assert.True(result.ExitCode == 0, result.StandardOutput + result.StandardError);
+        Assert.Contains("IAM role ARN: ", result.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("Profile name [vouch]: ", result.StandardOutput, StringComparison.Ordinal);
+        var config = File.ReadAllText(AwsConfigFile);
+        Assert.StartsWith("[profile team]\n", config, StringComparison.Ordinal);
+        Assert.Contains("region = eu-west-1\n", config, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Without_a_terminal_setup_aws_uses_defaults_and_never_waits_for_input()
+    {
+        var result = await VouchAsync("setup", "aws", "--role", Role);
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.StartsWith("[profile vouch]\n", File.ReadAllText(AwsConfigFile), StringComparison.Ordinal);
+        Assert.Contains("region = us-east-1\n", File.ReadAllText(AwsConfigFile), StringComparison.Ordinal);
+        var missingRole = await VouchAsync("setup", "aws");
+        Assert.Equal(7, missingRole.ExitCode);
+        Assert.Contains("IAM role ARN is missing", missingRole.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task When_the_vouch_server_is_down_credentials_fail_fast_with_their_own_exit_code()
+    {
+        await LoginAsync();
+        await _server.StopAsync();
+
+        var result = await VouchAsync("credential", "aws", "--role", Role);
+
+        Assert.Equal(5, result.ExitCode);
+        Assert.Empty(result.StandardOutput);
+        Assert.Contains("cannot reach the Vouch server", result.StandardError, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--duration", "899")]
     [InlineData("--duration", "3601")]

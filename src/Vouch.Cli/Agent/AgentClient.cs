@@ -11,6 +11,8 @@ public static class AgentClient
     /// <summary>Sends <paramref name="request"/>; null when no agent is listening.</summary>
     public static async Task<AgentResponse?> SendAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken = default)
     {
+        // The common "not logged in" case: no socket at all, answered without paying for a failed connect.
+        if (!File.Exists(paths.AgentSocket)) return null;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -29,7 +31,7 @@ public static class AgentClient
     }
 
     public static async Task<bool> IsRunningAsync(CliPaths paths) =>
-        File.Exists(paths.AgentSocket) && await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;
+        await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;
 
     /// <summary>Starts <c>vouch agent</c> in the background unless one answers, and waits until it does.</summary>
     public static async Task EnsureRunningAsync(CliPaths paths, CancellationToken cancellationToken)
