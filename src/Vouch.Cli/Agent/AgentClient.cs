@@ -30,6 +30,21 @@ public static class AgentClient
         return line is null ? null : JsonSerializer.Deserialize(line, CliJsonContext.Default.AgentResponse);
     }
 
+    /// <summary>Sends <paramref name="request"/> and returns a successful answer; anything else is the matching <see cref="CliException"/>.</summary>
+    public static async Task<AgentResponse> RequestAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken)
+    {
+        var response = await SendAsync(paths, request, cancellationToken)
+            ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'");
+        if (response.Ok) return response;
+        throw new CliException(response.Error switch
+        {
+            AgentErrors.NotLoggedIn => ExitCodes.NotLoggedIn,
+            AgentErrors.ServerUnreachable => ExitCodes.ServerUnreachable,
+            AgentErrors.AwsRefused => ExitCodes.AwsRefused,
+            _ => ExitCodes.Refused,
+        }, response.Message ?? response.Error ?? "the agent refused");
+    }
+
     public static async Task<bool> IsRunningAsync(CliPaths paths) =>
         await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;
 

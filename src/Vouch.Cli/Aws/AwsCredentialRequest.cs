@@ -15,17 +15,10 @@ public static class AwsCredentialRequest
 
     public static async Task<AwsCredentials> GetAsync(CliPaths paths, string role, int duration, StsTarget target, CancellationToken cancellationToken)
     {
-        var response = await AgentClient.SendAsync(paths, new AgentRequest
+        var response = await AgentClient.RequestAsync(paths, new AgentRequest
         {
             Op = AgentOperations.Aws, Role = role, DurationSeconds = duration, Region = target.Region, StsEndpoint = target.Endpoint,
-        }, cancellationToken) ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'");
-        if (response is { Ok: true, Credentials: { } credentials }) return credentials;
-        throw new CliException(response.Error switch
-        {
-            AgentErrors.NotLoggedIn => ExitCodes.NotLoggedIn,
-            AgentErrors.ServerUnreachable => ExitCodes.ServerUnreachable,
-            AgentErrors.AwsRefused => ExitCodes.AwsRefused,
-            _ => ExitCodes.Refused,
-        }, response.Message ?? response.Error ?? "the agent refused");
+        }, cancellationToken);
+        return response.Credentials ?? throw new CliException(ExitCodes.Failed, "the agent answered without credentials");
     }
 }

@@ -25,17 +25,7 @@ internal static class CredentialCommand
         var token = new Command("token", "Print a fresh Vouch ID token for the session, alone on stdout") { audience };
         token.SetAction(async (parse, cancellationToken) =>
         {
-            var response = await AgentClient.SendAsync(context.Paths, new AgentRequest { Op = AgentOperations.Token, Audience = parse.GetValue(audience) }, cancellationToken)
-                ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'");
-            if (!response.Ok)
-            {
-                throw new CliException(response.Error switch
-                {
-                    AgentErrors.NotLoggedIn => ExitCodes.NotLoggedIn,
-                    AgentErrors.ServerUnreachable => ExitCodes.ServerUnreachable,
-                    _ => ExitCodes.Refused,
-                }, response.Message ?? response.Error ?? "the agent refused");
-            }
+            var response = await AgentClient.RequestAsync(context.Paths, new AgentRequest { Op = AgentOperations.Token, Audience = parse.GetValue(audience) }, cancellationToken);
             context.Console.Out.WriteLine(response.IdToken);
             return ExitCodes.Ok;
         });
