@@ -6,7 +6,7 @@ namespace Vouch.Protocol;
 /// <summary><c>POST /api/v1/enroll/options</c>: start enrolling a security key with an invite code.</summary>
 public sealed record EnrollOptionsRequest([property: JsonPropertyName("invite")] string Invite);
 
-/// <summary><c>POST /api/v1/login/options</c>: start a login; without an email, the key finds its resident credential.</summary>
+/// <summary><c>POST /api/v1/login/options</c>: start a login; the key finds its resident credential (the email, if sent, is ignored).</summary>
 public sealed record LoginOptionsRequest([property: JsonPropertyName("email")] string? Email);
 
 /// <summary>A started ceremony: its id and the WebAuthn options (with the challenge) for the authenticator.</summary>

@@ -96,6 +96,9 @@ public abstract class CliEndToEndTests : IAsyncLifetime
         Assert.Equal(Server.Issuer, view.GetProperty("server").GetString());
         Assert.InRange(view.GetProperty("expires_at").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(7.9), TimeSpan.FromHours(8));
         Assert.Equal(0, logout.ExitCode);
+        Assert.Equal("Logged out alice@example.com.", logout.StandardError.Trim());
+        var audit = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["audit", "--json"], _serverEnvironment, _serverDirectory.Path);
+        Assert.Contains("\"type\":\"session.revoked\",\"actor\":\"user:alice@example.com\"", audit.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(3, after.ExitCode);
         Assert.False(JsonDocument.Parse(after.StandardOutput).RootElement.GetProperty("logged_in").GetBoolean());
         Assert.Equal(3, token.ExitCode);

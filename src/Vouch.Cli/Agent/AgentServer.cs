@@ -159,7 +159,17 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
             case AgentOperations.Logout:
                 lock (_gate) _session = null;
                 _credentials.Clear();
-                return new AgentResponse { Ok = true };
+                if (session is null) return new AgentResponse { Ok = true };
+                try
+                {
+                    await new VouchServerClient(http, session.Server).LogoutAsync(session.Token, cancellationToken);
+                    return new AgentResponse { Ok = true, Email = session.Email };
+                }
+                catch (CliException e)
+                {
+                    // Forgotten here in any case; the server keeps the session until it expires or is revoked.
+                    return new AgentResponse { Ok = true, Email = session.Email, ExpiresAt = session.ExpiresAt, Message = e.Message };
+                }
             case AgentOperations.Status:
                 return session is null
                     ? AgentResponse.Fail(AgentErrors.NotLoggedIn, "not logged in: run 'vouch login'")

@@ -17,6 +17,17 @@ public sealed class VouchServerClient(HttpClient http, string server)
     /// <summary>The WebAuthn origin of the server (scheme, host and port).</summary>
     public string Origin => new Uri(server).GetLeftPart(UriPartial.Authority);
 
+    /// <summary>Ends the session on the server (<c>POST /api/v1/logout</c>).</summary>
+    public async Task LogoutAsync(string bearer, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, server + "/api/v1/logout");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await SendAsync(request, cancellationToken);
+        // 401: the session had already ended, which is what logging out wants.
+        if (!response.IsSuccessStatusCode && response.StatusCode != System.Net.HttpStatusCode.Unauthorized)
+            throw new CliException(ExitCodes.Refused, $"the Vouch server at {server} answered {(int)response.StatusCode} to logout");
+    }
+
     public async Task<TResponse> PostAsync<TRequest, TResponse>(
         string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
         string? bearer, CancellationToken cancellationToken)
@@ -26,16 +37,7 @@ public sealed class VouchServerClient(HttpClient http, string server)
             Content = JsonContent.Create(body, requestType),
         };
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            throw new CliException(ExitCodes.ServerUnreachable, $"cannot reach the Vouch server at {server}: {e.Message}");
-        }
-        using (response)
+        using (var response = await SendAsync(request, cancellationToken))
         {
             if (response.IsSuccessStatusCode)
             {
@@ -57,6 +59,18 @@ public sealed class VouchServerClient(HttpClient http, string server)
                 ? ExitCodes.NotLoggedIn
                 : ExitCodes.Refused;
             throw new CliException(exitCode, $"{error.Description} ({error.Error})");
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await http.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            throw new CliException(ExitCodes.ServerUnreachable, $"cannot reach the Vouch server at {server}: {e.Message}");
         }
     }
 }

@@ -13,7 +13,7 @@ using Vouch.Server.Sessions;
 namespace Vouch.Server.WebAuthn;
 
 /// <summary>
-/// The JSON API of the CLI: enrollment and login ceremonies, and ID tokens for a session. Rate-limited per client
+/// The JSON API of the CLI: enrollment and login ceremonies, ID tokens for a session, and logout. Rate-limited per client
 /// address (ceremonies 30 a minute, tokens 300 a minute).
 /// </summary>
 public static class ApiEndpoints
@@ -47,8 +47,9 @@ public static class ApiEndpoints
             Answer(await service.BeginEnrollmentAsync(request.Invite, Client(context), context.RequestAborted)));
         ceremonies.MapPost("/enroll", async (EnrollRequest request, HttpContext context, CeremonyService service) =>
             Answer(await service.FinishEnrollmentAsync(request, Client(context), context.RequestAborted)));
-        ceremonies.MapPost("/login/options", async (LoginOptionsRequest request, HttpContext context, CeremonyService service) =>
-            Answer(await service.BeginLoginAsync(request.Email, context.RequestAborted)));
+        // The body (an optional email) is accepted for compatibility and ignored: see BeginLoginAsync.
+        ceremonies.MapPost("/login/options", async (LoginOptionsRequest? request, HttpContext context, CeremonyService service) =>
+            Answer(await service.BeginLoginAsync(context.RequestAborted)));
         ceremonies.MapPost("/login", async (LoginRequest request, HttpContext context, CeremonyService service) =>
             Answer(await service.FinishLoginAsync(request, Client(context), context.RequestAborted)));
 
@@ -71,6 +72,18 @@ public static class ApiEndpoints
             });
             context.Response.Headers.CacheControl = "no-store";
             return Results.Json(new TokenResponse(token.Token, token.Jti, token.ExpiresAt), ProtocolJsonContext.Default.TokenResponse);
+        }).RequireRateLimiting(TokenPolicy);
+
+        api.MapPost("/logout", async (HttpContext context, SessionService sessions) =>
+        {
+            var lookup = await sessions.FindAsync(Bearer(context), context.RequestAborted);
+            if (!lookup.Valid)
+            {
+                context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
+                return Error(StatusCodes.Status401Unauthorized, lookup.Error!, lookup.Description!);
+            }
+            await sessions.RevokeAsync(lookup.Session!.Id, null, "user:" + lookup.User!.Email, context.RequestAborted);
+            return Results.NoContent();
         }).RequireRateLimiting(TokenPolicy);
         return endpoints;
     }

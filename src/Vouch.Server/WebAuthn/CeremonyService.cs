@@ -140,21 +140,16 @@ public sealed partial class CeremonyService(
             : Outcome<EnrollResponse>.Refuse(400, ErrorCodes.InvalidInvite, "the invite code is unknown, used or expired");
     }
 
-    public async Task<Outcome<CeremonyOptionsResponse>> BeginLoginAsync(string? email, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a login. The options never list credentials: enrolled keys hold resident credentials and find their
+    /// own, and listing them for an email would tell anyone who asks whether that email is enrolled.
+    /// </summary>
+    public async Task<Outcome<CeremonyOptionsResponse>> BeginLoginAsync(CancellationToken cancellationToken)
     {
         await using var db = factory.CreateDbContext();
-        var allowed = new List<PublicKeyCredentialDescriptor>();
-        if (EmailAddress.TryParse(email) is { } address)
-        {
-            var ids = await db.Credentials.AsNoTracking()
-                .Where(c => db.Users.Any(u => u.Id == c.UserId && u.Email == address.Value))
-                .Select(c => c.Id).ToListAsync(cancellationToken);
-            allowed.AddRange(ids.Select(id => new PublicKeyCredentialDescriptor(id)));
-        }
-        // An unknown email gets the same answer as a discoverable login, so that answers do not reveal who is enrolled.
         var options = _fido2.GetAssertionOptions(new GetAssertionOptionsParams
         {
-            AllowedCredentials = allowed,
+            AllowedCredentials = [],
             UserVerification = UserVerificationRequirement.Required,
         });
         var json = options.ToJson();

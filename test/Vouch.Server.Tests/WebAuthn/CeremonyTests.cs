@@ -95,6 +95,40 @@ public sealed class CeremonyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Logout_revokes_the_session_on_the_server()
+    {
+        await EnrollAsync(await InviteAsync());
+        var session = (await LoginAsync()).Body.GetProperty("session").GetString();
+
+        using var logout = new HttpRequestMessage(HttpMethod.Post, "api/v1/logout");
+        logout.Headers.Authorization = new("Bearer", session);
+        using var loggedOut = await _server.Client.SendAsync(logout);
+        using var token = new HttpRequestMessage(HttpMethod.Post, "api/v1/token") { Content = JsonContent.Create(new { }) };
+        token.Headers.Authorization = new("Bearer", session);
+        using var refused = await _server.Client.SendAsync(token);
+
+        Assert.Equal(HttpStatusCode.NoContent, loggedOut.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal(ErrorCodes.SessionRevoked, JsonDocument.Parse(await refused.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+        await using var db = _server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        Assert.Equal("user:alice@example.com", db.AuditRecords.Single(r => r.Type == AuditEventTypes.SessionRevoked).Actor);
+    }
+
+    [Fact]
+    public async Task Login_options_do_not_reveal_whether_an_email_is_enrolled()
+    {
+        await EnrollAsync(await InviteAsync());
+
+        var (_, enrolled) = await PostAsync("api/v1/login/options", new { email = "alice@example.com" });
+        var (_, unknown) = await PostAsync("api/v1/login/options", new { email = "nobody@example.com" });
+
+        static string Shape(JsonElement options) =>
+            string.Join(",", options.GetProperty("options").EnumerateObject().Where(p => p.Name != "challenge").Select(p => p.Name + "=" + p.Value.GetRawText()));
+        Assert.Equal(Shape(enrolled), Shape(unknown));
+        Assert.False(enrolled.GetProperty("options").TryGetProperty("allowCredentials", out var allowed) && allowed.GetArrayLength() > 0);
+    }
+
+    [Fact]
     public async Task Ceremony_endpoints_are_rate_limited_per_client()
     {
         var statuses = new List<HttpStatusCode>();
