@@ -6,19 +6,21 @@ using Amazon.SecurityToken.Model;
 namespace Vouch.Cli.Aws;
 
 /// <summary>
-/// Trades a Vouch ID token for AWS credentials with <c>AssumeRoleWithWebIdentity</c> (unsigned). Retries
-/// <c>IDPCommunicationError</c> (AWS could not fetch our JWKS in time) and one <c>ExpiredTokenException</c> with a
-/// fresh token; every other refusal becomes one line that says what to check.
+/// Trades a Vouch ID token for AWS credentials with <c>AssumeRoleWithWebIdentity</c> (unsigned). The SDK retries
+/// <c>IDPCommunicationError</c> and <c>InvalidIdentityToken</c> (AWS could not fetch our JWKS in time) up to
+/// <see cref="SdkRetries"/> times with backoff; an <c>ExpiredTokenException</c> gets one more try with a fresh
+/// token; every other refusal becomes one line that says what to check.
 /// </summary>
 public static class StsExchange
 {
-    private const int Attempts = 4;
+    /// <summary>Retries after the first attempt, done by the SDK with its backoff.</summary>
+    public const int SdkRetries = 3;
 
     public static async Task<AwsCredentials> AssumeRoleAsync(
         StsTarget target, string roleArn, int durationSeconds, string email, string issuer,
         Func<CancellationToken, Task<string>> idToken, CancellationToken cancellationToken)
     {
-        var config = new AmazonSecurityTokenServiceConfig { MaxErrorRetry = 2, Timeout = TimeSpan.FromSeconds(15) };
+        var config = new AmazonSecurityTokenServiceConfig { MaxErrorRetry = SdkRetries, Timeout = TimeSpan.FromSeconds(15) };
         if (target.Endpoint is not null)
         {
             config.ServiceURL = target.Endpoint;
@@ -53,10 +55,6 @@ public static class StsExchange
                     AssumedRoleArn = response.AssumedRoleUser?.Arn,
                     Region = target.Region,
                 };
-            }
-            catch (IDPCommunicationErrorException) when (attempt < Attempts)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(250 * (1 << attempt)), cancellationToken);
             }
             catch (ExpiredTokenException) when (attempt < 2)
             {
