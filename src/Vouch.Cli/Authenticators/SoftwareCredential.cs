@@ -27,6 +27,9 @@ public sealed class SoftwareCredential : IAuthenticator, IDisposable
     public bool UserVerified { get; set; } = true;
     public X509Certificate2? AttestationCertificate { get; set; }
 
+    /// <summary>Certificates sent after the attestation certificate in <c>x5c</c> (the intermediates of newer YubiKeys).</summary>
+    public IReadOnlyList<X509Certificate2> AttestationIntermediates { get; set; } = [];
+
     public JsonObject MakeCredential(JsonElement options, string origin)
     {
         RpId = options.GetProperty("rp").GetProperty("id").GetString();
@@ -43,6 +46,7 @@ public sealed class SoftwareCredential : IAuthenticator, IDisposable
             using var attestationKey = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the attestation certificate has no EC private key");
             signature = attestationKey.SignData([.. authData, .. WebAuthnEncoding.Hash(clientData)], HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
             certificates.Add(certificate.RawData);
+            certificates.AddRange(AttestationIntermediates.Select(c => c.RawData));
         }
         return WebAuthnEncoding.AttestationCredential(CredentialId, WebAuthnEncoding.AttestationObject("packed", authData, signature, certificates), clientData);
     }
