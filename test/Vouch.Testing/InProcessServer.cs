@@ -2,7 +2,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
+using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.WebAuthn;
 
 namespace Vouch.Testing;
 
@@ -19,23 +21,24 @@ public sealed class InProcessServer : IAsyncDisposable
         App = app;
         Settings = settings;
         _ownedDirectory = ownedDirectory;
-        Client = new HttpClient { BaseAddress = new Uri(settings.Issuer + "/") };
+        Client = new HttpClient { BaseAddress = new Uri(settings.Oidc.Issuer + "/") };
     }
 
     public WebApplication App { get; }
     public ServerSettings Settings { get; }
     public HttpClient Client { get; }
     public IServiceProvider Services => App.Services;
-    public string Issuer => Settings.Issuer;
-    public string JwksUri => Settings.JwksUri;
+    public string Issuer => Settings.Oidc.Issuer;
+    public string Audience => Settings.Oidc.Audience;
+    public string JwksUri => Settings.Oidc.JwksUri;
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
     /// <summary>Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings.</summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
-        string? issuerPath = null, Vouch.Server.WebAuthn.AttestationPolicy attestation = Vouch.Server.WebAuthn.AttestationPolicy.Yubikey,
-        Vouch.Server.WebAuthn.YubicoAttestation? yubico = null)
+        string? issuerPath = null, AttestationPolicy attestation = AttestationPolicy.Yubikey,
+        YubicoAttestation? yubico = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -44,16 +47,15 @@ public sealed class InProcessServer : IAsyncDisposable
             database = DatabaseSettings.Parse(owned.File("vouch.db"));
         }
         var port = FreePort.Next();
+        var issuer = $"http://127.0.0.1:{port}{issuerPath}";
         var settings = new ServerSettings
         {
-            Issuer = $"http://127.0.0.1:{port}{issuerPath}",
-            Audience = $"127.0.0.1:{port}{issuerPath}",
             Listen = $"http://127.0.0.1:{port}",
-            Database = database,
             Development = true,
-            TokenLifetime = TimeSpan.FromMinutes(10),
-            KeyRotationInterval = TimeSpan.FromDays(30),
-            Attestation = attestation,
+            Oidc = new OidcOptions { Issuer = issuer, Audience = $"127.0.0.1:{port}{issuerPath}", TokenLifetime = TimeSpan.FromMinutes(10) },
+            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation),
+            Keys = new KeyPolicy(TimeSpan.FromDays(30)),
+            Database = database,
         };
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {

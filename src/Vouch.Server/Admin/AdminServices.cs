@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
@@ -11,50 +12,55 @@ using Vouch.Server.Users;
 namespace Vouch.Server.Admin;
 
 /// <summary>
-/// The services an admin command uses, on the same database as the server: opened (and migrated) on demand,
-/// with the key-encryption key only for the commands that create keys.
+/// Runs an admin command's handler on the same database as the server: opens (and migrates) it on demand, with
+/// the key-encryption key only for the commands that create keys, and gives the handler its services through its
+/// constructor.
 /// </summary>
 internal static class AdminServices
 {
-    public static async Task<(ServiceProvider? Services, int ExitCode)> OpenAsync(
-        ParseResult parse, CommandContext context, bool needsKeyEncryptionKey, CancellationToken cancellationToken)
+    public static async Task<int> RunAsync<THandler>(
+        ParseResult parse, CommandContext context, bool needsKeyEncryptionKey, Func<THandler, Task<int>> run, CancellationToken cancellationToken)
+        where THandler : class
     {
         var options = CommonOptions.Load(parse, context);
-        if (!options.Succeeded) return (null, CommonOptions.Report(context, options.Errors));
-        var errors = new List<string>();
-        var database = ServerSettings.TryParseDatabase(options.Value!.Database, errors);
-        if (database is null) return (null, CommonOptions.Report(context, errors));
+        if (!options.Succeeded) return CommonOptions.Report(context, options.Problems);
+        var errors = new List<Problem>();
+        var database = ServerSettings.TryParseDatabase(options.Value.Database, errors);
+        if (database is null) return CommonOptions.Report(context, errors);
         if (database.SqlitePath is { } path && !File.Exists(path))
         {
             context.Error.WriteLine($"vouch-server: database {path} does not exist; start the server once (vouch-server serve) or pass --database");
-            return (null, ExitCodes.DatabaseUnavailable);
+            return ExitCodes.DatabaseUnavailable;
         }
 
         KeyEncryptionKey? keyEncryptionKey = null;
         if (needsKeyEncryptionKey)
         {
             var kek = KeyEncryptionKeyLoader.Load(options.Value, database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
-            if (!kek.Succeeded) return (null, CommonOptions.Report(context, kek.Errors));
+            if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
             keyEncryptionKey = kek.Value;
         }
 
-        var services = new ServiceCollection()
+        var collection = new ServiceCollection()
+            .AddSingleton(TimeProvider.System)
+            .AddSingleton(context)
             .AddVouchPersistence(database)
             .AddVouchAudit()
             .AddVouchUsers()
             .AddVouchSessions()
-            .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey, rotate: false)
-            .BuildServiceProvider();
+            .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey);
+        // A feature service can be the handler itself; otherwise the handler is the command's own class.
+        collection.TryAddTransient<THandler>();
+        await using var services = collection.BuildServiceProvider();
         try
         {
             await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
         }
         catch (DbException e)
         {
-            await services.DisposeAsync();
             context.Error.WriteLine($"vouch-server: cannot open {database.Display}: {e.Message}");
-            return (null, ExitCodes.DatabaseUnavailable);
+            return ExitCodes.DatabaseUnavailable;
         }
-        return (services, ExitCodes.Ok);
+        return await run(services.GetRequiredService<THandler>());
     }
 }

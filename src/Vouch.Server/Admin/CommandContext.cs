@@ -28,7 +28,7 @@ internal static class CommonOptions
     }
 
     /// <summary>Loads the options from the config file, environment and these flags (plus <paramref name="extra"/> flags).</summary>
-    public static Configured<VouchServerOptions> Load(ParseResult parse, CommandContext context, params (string Key, string? Value)[] extra)
+    public static Outcome<VouchServerOptions> Load(ParseResult parse, CommandContext context, params (string Key, string? Value)[] extra)
     {
         var flags = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
@@ -41,9 +41,9 @@ internal static class CommonOptions
     }
 
     /// <summary>Prints configuration errors, one per line, and returns the exit code for them.</summary>
-    public static int Report(CommandContext context, IReadOnlyList<string> errors)
+    public static int Report(CommandContext context, IReadOnlyList<Problem> problems)
     {
-        foreach (var error in errors) context.Error.WriteLine($"vouch-server: {error}");
+        foreach (var problem in problems) context.Error.WriteLine($"vouch-server: {problem.Description}");
         return ExitCodes.BadConfiguration;
     }
 }

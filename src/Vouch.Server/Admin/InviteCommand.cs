@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Vouch.Server.Audit;
 using Vouch.Server.Users;
 
@@ -38,17 +37,16 @@ internal static class InviteCommand
                 return ExitCodes.Usage;
             }
 
-            var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: false, cancellationToken);
-            if (services is null) return exitCode;
-            await using var _ = services;
-            var created = await services.GetRequiredService<InviteService>().CreateAsync(
-                address, organization, TimeSpan.FromHours(parse.GetValue(expiresIn)), AuditActors.Admin, cancellationToken);
-            context.Out.WriteLine(created.Code);
-            context.Error.WriteLine(
-                $"Invite for {created.Invite.Email} ({created.Invite.Domain}), valid until " +
-                $"{created.Invite.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}, single use. " +
-                "Send the code privately; it is not stored and cannot be shown again.");
-            return ExitCodes.Ok;
+            return await AdminServices.RunAsync<InviteService>(parse, context, needsKeyEncryptionKey: false, async invites =>
+            {
+                var created = await invites.CreateAsync(address, organization, TimeSpan.FromHours(parse.GetValue(expiresIn)), AuditActors.Admin, cancellationToken);
+                context.Out.WriteLine(created.Code);
+                context.Error.WriteLine(
+                    $"Invite for {created.Invite.Email} ({created.Invite.Domain}), valid until " +
+                    $"{created.Invite.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}, single use. " +
+                    "Send the code privately; it is not stored and cannot be shown again.");
+                return ExitCodes.Ok;
+            }, cancellationToken);
         });
         return command;
     }

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using Microsoft.Extensions.DependencyInjection;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 
@@ -12,44 +11,46 @@ internal static class KeysCommand
     public static Command Create(CommandContext context)
     {
         var list = new Command("list", "List the signing keys: current first, then next, then retired");
-        list.SetAction((parse, cancellationToken) => ListAsync(parse, context, cancellationToken));
+        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Lister>(parse, context, needsKeyEncryptionKey: false,
+            lister => lister.ListAsync(cancellationToken), cancellationToken));
         var rotate = new Command("rotate", "Hand signing to the published next key now (or as soon as it is safe) and publish a new next key");
-        rotate.SetAction((parse, cancellationToken) => RotateAsync(parse, context, cancellationToken));
+        rotate.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Rotator>(parse, context, needsKeyEncryptionKey: true,
+            rotator => rotator.RotateAsync(cancellationToken), cancellationToken));
         return new Command("keys", "Manage the ES256 signing keys") { list, rotate };
     }
 
-    private static async Task<int> ListAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
+    private sealed class Lister(CommandContext context, SigningKeyReader reader, TimeProvider time)
     {
-        var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: false, cancellationToken);
-        if (services is null) return exitCode;
-        await using var _ = services;
-        var records = await services.GetRequiredService<KeyStore>().LoadAsync(cancellationToken);
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var schedule = new KeySchedule<SigningKeyRecord>(records);
-        context.Out.WriteLine($"{"KID",-43}  {"GEN",3}  {"STATUS",-7}  {"SIGNS FROM",-20}  {"SIGNS UNTIL",-20}");
-        var ordered = records.OrderBy(k => schedule.StatusAt(k, now) switch
+        public async Task<int> ListAsync(CancellationToken cancellationToken)
         {
-            KeyStatus.Current => 0, KeyStatus.Next => 1, KeyStatus.Retired => 2, _ => 3,
-        }).ThenByDescending(k => k.ActivatesAt);
-        foreach (var key in ordered)
-        {
-            var until = schedule.RetiredAt(key) is { } retired ? Format(retired) : "-";
-            context.Out.WriteLine(
-                $"{key.Kid,-43}  {key.Generation,3}  {schedule.StatusAt(key, now).ToString().ToLowerInvariant(),-7}  {Format(key.ActivatesAt),-20}  {until,-20}");
+            var records = await reader.LoadAsync(cancellationToken);
+            var now = time.GetUtcNow();
+            var schedule = new KeySchedule<SigningKeyRecord>(records);
+            context.Out.WriteLine($"{"KID",-43}  {"GEN",3}  {"STATUS",-7}  {"SIGNS FROM",-20}  {"SIGNS UNTIL",-20}");
+            var ordered = records.OrderBy(k => schedule.StatusAt(k, now) switch
+            {
+                KeyStatus.Current => 0, KeyStatus.Next => 1, KeyStatus.Retired => 2, _ => 3,
+            }).ThenByDescending(k => k.ActivatesAt);
+            foreach (var key in ordered)
+            {
+                var until = schedule.RetiredAt(key) is { } retired ? Format(retired) : "-";
+                context.Out.WriteLine(
+                    $"{key.Kid,-43}  {key.Generation,3}  {schedule.StatusAt(key, now).ToString().ToLowerInvariant(),-7}  {Format(key.ActivatesAt),-20}  {until,-20}");
+            }
+            return ExitCodes.Ok;
         }
-        return ExitCodes.Ok;
     }
 
-    private static async Task<int> RotateAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken)
+    private sealed class Rotator(CommandContext context, KeyStore store)
     {
-        var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: true, cancellationToken);
-        if (services is null) return exitCode;
-        await using var _ = services;
-        var result = await services.GetRequiredService<KeyStore>().RotateAsync(AuditActors.Admin, cancellationToken);
-        context.Out.WriteLine($"key {result.Kid} signs from {Format(result.ActivatesAt)} (replacing {result.PreviousKid ?? "none"})");
-        context.Out.WriteLine($"next key {result.NextKid} published, signs from {Format(result.NextActivatesAt)}");
-        context.Error.WriteLine("Running servers pick up the change within 30 seconds; the old key stays published until its tokens expire.");
-        return ExitCodes.Ok;
+        public async Task<int> RotateAsync(CancellationToken cancellationToken)
+        {
+            var result = await store.RotateAsync(AuditActors.Admin, cancellationToken);
+            context.Out.WriteLine($"key {result.Kid} signs from {Format(result.ActivatesAt)} (replacing {result.PreviousKid ?? "none"})");
+            context.Out.WriteLine($"next key {result.NextKid} published, signs from {Format(result.NextActivatesAt)}");
+            context.Error.WriteLine("Running servers pick up the change within 30 seconds; the old key stays published until its tokens expire.");
+            return ExitCodes.Ok;
+        }
     }
 
     private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);

@@ -3,7 +3,6 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Builder;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
-using Vouch.Server.Oidc;
 
 namespace Vouch.Server.Admin;
 
@@ -30,13 +29,13 @@ internal static class ServeCommand
     private static async Task<int> RunAsync(ParseResult parse, CommandContext context, CancellationToken cancellationToken, params (string, string?)[] flags)
     {
         var options = CommonOptions.Load(parse, context, flags);
-        if (!options.Succeeded) return CommonOptions.Report(context, options.Errors);
-        var settings = ServerSettings.Resolve(options.Value!);
-        if (!settings.Succeeded) return CommonOptions.Report(context, settings.Errors);
-        var kek = KeyEncryptionKeyLoader.Load(options.Value!, settings.Value!.Database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
-        if (!kek.Succeeded) return CommonOptions.Report(context, kek.Errors);
+        if (!options.Succeeded) return CommonOptions.Report(context, options.Problems);
+        var settings = ServerSettings.Resolve(options.Value);
+        if (!settings.Succeeded) return CommonOptions.Report(context, settings.Problems);
+        var kek = KeyEncryptionKeyLoader.Load(options.Value, settings.Value.Database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
+        if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
 
-        await using var app = ServerApplication.Build(settings.Value, kek.Value!);
+        await using var app = ServerApplication.Build(settings.Value, kek.Value);
         try
         {
             await ServerApplication.StartAsync(app, cancellationToken);
@@ -67,16 +66,16 @@ internal static class ServeCommand
     {
         var error = context.Error;
         error.WriteLine("Vouch server ready");
-        error.WriteLine($"  issuer     {settings.Issuer}  (audience {settings.Audience})");
-        error.WriteLine($"  discovery  {settings.Issuer}{OidcEndpoints.DiscoveryPath}");
-        error.WriteLine($"  jwks       {settings.JwksUri}");
+        error.WriteLine($"  issuer     {settings.Oidc.Issuer}  (audience {settings.Oidc.Audience})");
+        error.WriteLine($"  discovery  {settings.Oidc.DiscoveryUri}");
+        error.WriteLine($"  jwks       {settings.Oidc.JwksUri}");
         error.WriteLine($"  listening  {string.Join(", ", urls)}");
         error.WriteLine($"  database   {settings.Database.Display}");
         if (settings.Development)
         {
             error.WriteLine("Development mode: for trying Vouch on this machine, not for production.");
             var database = settings.Database.SqlitePath is { } path ? $" --database {path}" : "";
-            error.WriteLine($"Next: curl {settings.Issuer}{OidcEndpoints.DiscoveryPath}");
+            error.WriteLine($"Next: curl {settings.Oidc.DiscoveryUri}");
             error.WriteLine($"      vouch-server invite --email you@example.com{database}");
             error.WriteLine($"      vouch-server keys list{database}");
         }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.DependencyInjection;
 using Vouch.Server.Audit;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
@@ -26,12 +25,12 @@ internal static class SessionsCommand
                 context.Error.WriteLine("vouch-server: --email is not a plain email address");
                 return ExitCodes.Usage;
             }
-            var (services, exitCode) = await AdminServices.OpenAsync(parse, context, needsKeyEncryptionKey: false, cancellationToken);
-            if (services is null) return exitCode;
-            await using var _ = services;
-            var count = await services.GetRequiredService<SessionService>().RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
-            context.Out.WriteLine($"revoked {count} session{(count == 1 ? "" : "s")}");
-            return ExitCodes.Ok;
+            return await AdminServices.RunAsync<SessionService>(parse, context, needsKeyEncryptionKey: false, async sessions =>
+            {
+                var count = await sessions.RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
+                context.Out.WriteLine($"revoked {count} session{(count == 1 ? "" : "s")}");
+                return ExitCodes.Ok;
+            }, cancellationToken);
         });
         return new Command("sessions", "Manage login sessions") { revoke };
     }

@@ -9,11 +9,9 @@ namespace Vouch.Server.Hosting;
 /// <summary><c>GET /healthz</c>: 200 once the signing keys are loaded, 503 before.</summary>
 internal static class HealthEndpoint
 {
-    public const string Path = "/healthz";
-
     public static IEndpointRouteBuilder MapVouchHealth(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(Path, (HttpContext context, KeyRingProvider keys) =>
+        endpoints.MapGet(ApiRoutes.Health, (HttpContext context, KeyRingProvider keys) =>
         {
             context.Response.Headers.CacheControl = "no-store";
             return keys.IsReady

@@ -1,11 +1,14 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
 
@@ -45,24 +48,29 @@ public static class ServerApplication
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         builder.Services
+            .AddSingleton(TimeProvider.System)
             .AddSingleton(settings)
+            .Configure<RateLimiterOptions>(limiter => limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests)
             .AddVouchPersistence(settings.Database)
             .AddVouchAudit()
             .AddVouchUsers()
-            .AddVouchKeys(new KeyPolicy(settings.KeyRotationInterval), keyEncryptionKey, rotate: true)
-            .AddVouchOidc()
-            .AddVouchApi();
+            .AddVouchSessions()
+            .AddVouchKeys(settings.Keys, keyEncryptionKey)
+            .AddVouchKeyRotation()
+            .AddVouchOidc(settings.Oidc)
+            .AddVouchWebAuthn(settings.WebAuthn);
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseVouchErrors();
-        var issuerPath = new Uri(settings.Issuer).AbsolutePath.TrimEnd('/');
+        var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
         app.UseRouting();
-        app.UseVouchApi();
+        app.UseRateLimiter();
         app.MapVouchHealth();
         app.MapVouchOidc();
-        app.MapVouchApi();
+        app.MapVouchWebAuthn();
+        app.MapVouchSessions();
         return app;
     }
 

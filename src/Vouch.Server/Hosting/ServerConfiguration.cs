@@ -9,7 +9,7 @@ namespace Vouch.Server.Hosting;
 /// </summary>
 internal static class ServerConfiguration
 {
-    public static Configured<VouchServerOptions> Load(
+    public static Outcome<VouchServerOptions> Load(
         string? configFile, IReadOnlyDictionary<string, string?> flags, IDictionary environment)
     {
         var builder = new ConfigurationBuilder();
@@ -18,7 +18,7 @@ internal static class ServerConfiguration
         {
             var path = Path.GetFullPath(configFile);
             if (!File.Exists(path))
-                return Configured<VouchServerOptions>.Fail($"config file {path} (--config, VOUCH_CONFIG) does not exist");
+                return SettingProblem.Of($"config file {path} (--config, VOUCH_CONFIG) does not exist");
             builder.AddJsonFile(path, optional: false, reloadOnChange: false);
         }
 
@@ -39,13 +39,13 @@ internal static class ServerConfiguration
         catch (InvalidDataException e)
         {
             // A config file that is not JSON.
-            return Configured<VouchServerOptions>.Fail($"config file {configFile}: {e.InnerException?.Message ?? e.Message}");
+            return SettingProblem.Of($"config file {configFile}: {e.InnerException?.Message ?? e.Message}");
         }
         catch (InvalidOperationException e)
         {
             // A value that does not convert, such as TokenLifetimeSeconds = "ten".
-            return Configured<VouchServerOptions>.Fail($"configuration: {e.InnerException?.Message ?? e.Message}");
+            return SettingProblem.Of($"configuration: {e.InnerException?.Message ?? e.Message}");
         }
-        return Configured<VouchServerOptions>.Ok(options);
+        return options;
     }
 }

@@ -1,9 +1,14 @@
+using Vouch.Server.Keys;
+using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Hosting;
 
-/// <summary>The validated settings of <c>vouch-server serve</c>.</summary>
+/// <summary>
+/// The validated settings of <c>vouch-server serve</c>: the host's own (where to listen, development mode) and each
+/// feature's options, which the host binds from <see cref="VouchServerOptions"/> and hands to that feature.
+/// </summary>
 public sealed record ServerSettings
 {
     /// <summary>The development issuer and listen URL.</summary>
@@ -12,48 +17,42 @@ public sealed record ServerSettings
     /// <summary>Where an https issuer's server listens by default, behind a TLS-terminating proxy.</summary>
     public const string DefaultProxiedListen = "http://127.0.0.1:8080";
 
-    public required string Issuer { get; init; }
-    public required string Audience { get; init; }
     public required string Listen { get; init; }
-    public required DatabaseSettings Database { get; init; }
     public required bool Development { get; init; }
-    public required TimeSpan TokenLifetime { get; init; }
-    public required TimeSpan KeyRotationInterval { get; init; }
+    public required OidcOptions Oidc { get; init; }
+    public required WebAuthnOptions WebAuthn { get; init; }
+    public required KeyPolicy Keys { get; init; }
+    public required DatabaseSettings Database { get; init; }
 
-    /// <summary>Which authenticators may enroll; default <see cref="AttestationPolicy.Yubikey"/>.</summary>
-    public AttestationPolicy Attestation { get; init; } = AttestationPolicy.Yubikey;
-
-    public string JwksUri => Issuer + "/.well-known/jwks.json";
-
-    /// <summary>Validates <paramref name="options"/>; every message names the setting to fix.</summary>
-    internal static Configured<ServerSettings> Resolve(VouchServerOptions options)
+    /// <summary>Validates <paramref name="options"/>; every problem names the setting to fix, all of them at once.</summary>
+    internal static Outcome<ServerSettings> Resolve(VouchServerOptions options)
     {
-        var errors = new List<string>();
+        var errors = new List<Problem>();
         var issuer = options.Issuer?.Trim();
         if (string.IsNullOrEmpty(issuer))
         {
             if (options.Development) issuer = DevelopmentIssuer;
-            else errors.Add($"issuer {SettingNames.Issuer} is required (for a local trial, add --development)");
+            else errors.Add(SettingProblem.Of($"issuer {SettingNames.Issuer} is required (for a local trial, add --development)"));
         }
         else if (IssuerUrl.Validate(issuer) is { } issuerError)
         {
-            errors.Add(issuerError);
+            errors.Add(SettingProblem.Of(issuerError));
         }
 
         var audience = options.Audience?.Trim();
         if (audience is { Length: 0 or > 256 } || (audience is not null && audience.Any(char.IsControl)))
-            errors.Add($"audience {SettingNames.Audience} must be 1 to 256 printable characters");
+            errors.Add(SettingProblem.Of($"audience {SettingNames.Audience} must be 1 to 256 printable characters"));
 
         var database = TryParseDatabase(options.Database, errors);
 
         if (options.TokenLifetimeSeconds is < 300 or > 900)
-            errors.Add($"token lifetime {SettingNames.TokenLifetimeSeconds} must be 300 to 900 seconds, not {options.TokenLifetimeSeconds}");
+            errors.Add(SettingProblem.Of($"token lifetime {SettingNames.TokenLifetimeSeconds} must be 300 to 900 seconds, not {options.TokenLifetimeSeconds}"));
         if (options.KeyRotationDays is < 1 or > 365)
-            errors.Add($"key rotation {SettingNames.KeyRotationDays} must be 1 to 365 days, not {options.KeyRotationDays}");
+            errors.Add(SettingProblem.Of($"key rotation {SettingNames.KeyRotationDays} must be 1 to 365 days, not {options.KeyRotationDays}"));
 
         var attestation = AttestationPolicy.Yubikey;
         if (options.Attestation is { Length: > 0 } text && !Enum.TryParse(text, ignoreCase: true, out attestation))
-            errors.Add($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'");
+            errors.Add(SettingProblem.Of($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'"));
 
         string? listen = null;
         if (issuer is not null && errors.Count == 0)
@@ -66,25 +65,28 @@ public sealed record ServerSettings
             }
             else if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
             {
-                errors.Add($"listen {SettingNames.Listen}: '{listen}' must be an http:// URL such as http://127.0.0.1:8080");
+                errors.Add(SettingProblem.Of($"listen {SettingNames.Listen}: '{listen}' must be an http:// URL such as http://127.0.0.1:8080"));
             }
         }
 
-        if (errors.Count > 0) return Configured<ServerSettings>.Fail(errors);
-        return Configured<ServerSettings>.Ok(new ServerSettings
+        if (errors.Count > 0 || issuer is null || listen is null || database is null) return Outcome<ServerSettings>.Fail(errors);
+        return new ServerSettings
         {
-            Issuer = issuer!,
-            Audience = audience ?? IssuerUrl.DefaultAudience(issuer!),
-            Listen = listen!,
-            Database = database!,
+            Listen = listen,
             Development = options.Development,
-            TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
-            KeyRotationInterval = TimeSpan.FromDays(options.KeyRotationDays),
-            Attestation = attestation,
-        });
+            Oidc = new OidcOptions
+            {
+                Issuer = issuer,
+                Audience = audience ?? IssuerUrl.DefaultAudience(issuer),
+                TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
+            },
+            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation),
+            Keys = new KeyPolicy(TimeSpan.FromDays(options.KeyRotationDays)),
+            Database = database,
+        };
     }
 
-    internal static DatabaseSettings? TryParseDatabase(string? value, List<string> errors)
+    internal static DatabaseSettings? TryParseDatabase(string? value, List<Problem> errors)
     {
         try
         {
@@ -92,7 +94,7 @@ public sealed record ServerSettings
         }
         catch (Exception e) when (e is ArgumentException or UriFormatException or KeyNotFoundException)
         {
-            errors.Add($"database {SettingNames.Database}: {e.Message}");
+            errors.Add(SettingProblem.Of($"database {SettingNames.Database}: {e.Message}"));
             return null;
         }
     }

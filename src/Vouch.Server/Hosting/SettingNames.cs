@@ -30,3 +30,11 @@ internal static class SettingNames
     /// <summary>The environment variable that names a JSON configuration file.</summary>
     public const string ConfigFileVariable = "VOUCH_CONFIG";
 }
+
+/// <summary>A setting that is missing or invalid; the description names it in all its spellings.</summary>
+internal static class SettingProblem
+{
+    public const string Code = "invalid_setting";
+
+    public static Problem Of(string description) => new(Code, description);
+}

@@ -7,7 +7,7 @@ namespace Vouch.Server.Keys;
 /// Holds this instance's copy of the signing keys, re-read from the database by <see cref="KeyRotationService"/>.
 /// Requests never touch the database for keys. Private keys are decrypted only for keys that sign now or will.
 /// </summary>
-public sealed partial class KeyRingProvider(KeyStore store, KeyEncryptionKey keyEncryptionKey, TimeProvider time, ILogger<KeyRingProvider> logger)
+public sealed partial class KeyRingProvider(SigningKeyReader reader, KeyEncryptionKey keyEncryptionKey, TimeProvider time, ILogger<KeyRingProvider> logger)
 {
     private volatile KeySchedule<SigningKey>? _ring;
     private string? _lastCurrentKid;
@@ -19,7 +19,7 @@ public sealed partial class KeyRingProvider(KeyStore store, KeyEncryptionKey key
 
     public async Task ReloadAsync(CancellationToken cancellationToken)
     {
-        var records = await store.LoadAsync(cancellationToken);
+        var records = await reader.LoadAsync(cancellationToken);
         var now = time.GetUtcNow();
         var schedule = new KeySchedule<SigningKeyRecord>(records);
         var previous = _ring?.Keys.ToDictionary(k => (k.Kid, k.ActivatesAt)) ?? [];

@@ -1,33 +1,34 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Vouch.Server.Keys;
 
 public static class KeyServices
 {
     /// <summary>
-    /// Registers the key store; with a key-encryption key it can also create keys, and with
-    /// <paramref name="rotate"/> the server keeps its key ring loaded and rotates on schedule.
+    /// Registers reading the signing keys; with a key-encryption key also creating and rotating them. The host
+    /// registers the <see cref="TimeProvider"/>.
     /// </summary>
-    public static IServiceCollection AddVouchKeys(this IServiceCollection services, KeyPolicy policy, KeyEncryptionKey? keyEncryptionKey, bool rotate)
+    public static IServiceCollection AddVouchKeys(this IServiceCollection services, KeyPolicy policy, KeyEncryptionKey? keyEncryptionKey)
     {
-        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(policy);
+        services.AddSingleton<SigningKeyReader>();
         if (keyEncryptionKey is not null)
         {
             services.AddSingleton(keyEncryptionKey);
             services.AddSingleton<SigningKeyFactory>();
-            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<KeyStore>(sp, sp.GetRequiredService<SigningKeyFactory>()));
+            services.AddSingleton<KeyStore>();
         }
-        else
-        {
-            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<KeyStore>(sp));
-        }
-        if (rotate)
-        {
-            services.AddSingleton<KeyRingProvider>();
-            services.AddHostedService<KeyRotationService>();
-        }
+        return services;
+    }
+
+    /// <summary>
+    /// Keeps this instance's key ring loaded and the schedule enforced in the background: what a running server
+    /// needs, and admin commands do not. Needs the key-encryption key.
+    /// </summary>
+    public static IServiceCollection AddVouchKeyRotation(this IServiceCollection services)
+    {
+        services.AddSingleton<KeyRingProvider>();
+        services.AddHostedService<KeyRotationService>();
         return services;
     }
 }

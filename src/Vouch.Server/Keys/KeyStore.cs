@@ -8,17 +8,16 @@ namespace Vouch.Server.Keys;
 public sealed record RotationResult(string? PreviousKid, string Kid, DateTimeOffset ActivatesAt, string NextKid, DateTimeOffset NextActivatesAt);
 
 /// <summary>
-/// Reads and changes the stored signing keys. Every change runs in one transaction with its audit events; a new
+/// Changes the stored signing keys (creating keys needs the key-encryption key). Every change runs in one transaction with its audit events; a new
 /// key takes a unique generation number, so when several instances act at once only one change lands and the
 /// others re-read and find nothing left to do.
 /// </summary>
-public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, TimeProvider time, KeyPolicy policy, SigningKeyFactory? keyFactory = null)
+public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, TimeProvider time, KeyPolicy policy, SigningKeyFactory keyFactory)
 {
-    public async Task<IReadOnlyList<SigningKeyRecord>> LoadAsync(CancellationToken cancellationToken)
-    {
-        await using var db = factory.CreateDbContext();
-        return await db.SigningKeys.AsNoTracking().ToListAsync(cancellationToken);
-    }
+    private readonly SigningKeyReader _reader = new(factory);
+
+    /// <summary>The stored keys, as every instance reads them.</summary>
+    public Task<IReadOnlyList<SigningKeyRecord>> LoadAsync(CancellationToken cancellationToken) => _reader.LoadAsync(cancellationToken);
 
     /// <summary>
     /// Makes sure a key signs now and the next one is already published, and deletes keys whose tokens have all
@@ -107,9 +106,8 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
     private SigningKeyRecord Add(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, DateTimeOffset activatesAt,
         List<AuditEntry> changes, string actor, string reason)
     {
-        var creator = keyFactory ?? throw new InvalidOperationException("creating a signing key needs the key-encryption key");
         var generation = records.Count == 0 ? 1 : records.Max(k => k.Generation) + 1;
-        var record = creator.Create(generation, now, StoredTime.Truncate(activatesAt));
+        var record = keyFactory.Create(generation, now, StoredTime.Truncate(activatesAt));
         db.SigningKeys.Add(record);
         records.Add(record);
         changes.Add(Entry(AuditEventTypes.KeyCreated, actor, record.Kid,

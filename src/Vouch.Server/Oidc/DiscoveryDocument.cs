@@ -1,16 +1,15 @@
 using System.Text.Json;
 using Vouch.Protocol;
-using Vouch.Server.Hosting;
 
 namespace Vouch.Server.Oidc;
 
 /// <summary>The discovery document, serialized once at start-up (it changes only with the issuer).</summary>
-public sealed class DiscoveryDocument(ServerSettings settings)
+public sealed class DiscoveryDocument(OidcOptions options)
 {
     public byte[] Utf8Json { get; } = JsonSerializer.SerializeToUtf8Bytes(new OpenIdConfiguration
     {
-        Issuer = settings.Issuer,
-        JwksUri = settings.JwksUri,
+        Issuer = options.Issuer,
+        JwksUri = options.JwksUri,
         ResponseTypesSupported = ["id_token"],
         SubjectTypesSupported = ["public"],
         IdTokenSigningAlgValuesSupported = ["ES256"],

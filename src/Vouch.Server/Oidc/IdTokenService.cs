@@ -1,7 +1,6 @@
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Protocol;
-using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Users;
 
@@ -22,45 +21,39 @@ public sealed record IdTokenRequest
 /// <summary>A minted token with the facts the audit log records (never the token itself).</summary>
 public sealed record IssuedIdToken(string Token, string Jti, string Kid, string Subject, string Audience, DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt);
 
-/// <summary>A minted token, or a stable error code and why.</summary>
-public sealed record IdTokenResult(IssuedIdToken? Token, string? Error = null, string? Description = null)
-{
-    public bool Succeeded => Token is not null;
-}
-
 /// <summary>
 /// Mints ES256 ID tokens with the claims of DESIGN.md: <c>iat</c>/<c>nbf</c> 60 s back for clock skew, <c>exp</c>
 /// the configured lifetime after <c>iat</c>, a fresh <c>jti</c>, <c>amr</c> ["hwk","pin"], and AWS session tags.
 /// </summary>
-public sealed class IdTokenService(ServerSettings settings, KeyRingProvider keys, TimeProvider time)
+public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, TimeProvider time)
 {
     public const string AwsTagsClaim = "https://aws.amazon.com/tags";
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(60);
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public IdTokenResult Issue(IdTokenRequest request)
+    public Outcome<IssuedIdToken> Issue(IdTokenRequest request)
     {
         var email = EmailAddress.TryParse(request.Email);
         if (email is null)
-            return new IdTokenResult(null, ErrorCodes.InvalidEmail, "the subject is not a valid email address");
+            return new Problem(ErrorCodes.InvalidEmail, "the subject is not a valid email address");
         var domain = request.Domain ?? email.Domain;
         if (!EmailAddress.IsDomain(domain))
-            return new IdTokenResult(null, ErrorCodes.InvalidRequest, "the organization domain is not a valid DNS name");
-        var audience = request.Audience ?? settings.Audience;
-        if (!string.Equals(audience, settings.Audience, StringComparison.Ordinal))
-            return new IdTokenResult(null, ErrorCodes.InvalidAudience, "this server does not issue tokens for that audience");
+            return new Problem(ErrorCodes.InvalidRequest, "the organization domain is not a valid DNS name");
+        var audience = request.Audience ?? options.Audience;
+        if (!string.Equals(audience, options.Audience, StringComparison.Ordinal))
+            return new Problem(ErrorCodes.InvalidAudience, "this server does not issue tokens for that audience");
 
         var now = time.GetUtcNow();
         var key = keys.IsReady ? keys.Ring.CurrentAt(now) : null;
         if (key?.Credentials is null)
-            return new IdTokenResult(null, ErrorCodes.NotReady, "no signing key is available yet");
+            return new Problem(ErrorCodes.NotReady, "no signing key is available yet", 503);
 
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()) - ClockSkewAllowance;
-        var expiresAt = issuedAt + settings.TokenLifetime;
+        var expiresAt = issuedAt + options.TokenLifetime;
         var jti = Base64UrlEncoder.Encode(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var descriptor = new SecurityTokenDescriptor
         {
-            Issuer = settings.Issuer,
+            Issuer = options.Issuer,
             Audience = audience,
             IssuedAt = issuedAt.UtcDateTime,
             NotBefore = issuedAt.UtcDateTime,
@@ -87,6 +80,6 @@ public sealed class IdTokenService(ServerSettings settings, KeyRingProvider keys
             },
         };
         var token = _handler.CreateToken(descriptor);
-        return new IdTokenResult(new IssuedIdToken(token, jti, key.Kid, email.Value, audience, issuedAt, expiresAt));
+        return new IssuedIdToken(token, jti, key.Kid, email.Value, audience, issuedAt, expiresAt);
     }
 }

@@ -3,33 +3,34 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Vouch.Protocol;
 using Vouch.Server.Keys;
+using Vouch.Server.Sessions;
 
 namespace Vouch.Server.Oidc;
 
-/// <summary>Registers and maps the OpenID Connect discovery document and the JWKS.</summary>
+/// <summary>Registers and maps the OpenID Connect discovery document, the JWKS, and ID tokens for a session.</summary>
 public static class OidcEndpoints
 {
-    public const string DiscoveryPath = "/.well-known/openid-configuration";
-    public const string JwksPath = "/.well-known/jwks.json";
-
     private static readonly string DiscoveryCacheControl = "public, max-age=3600";
     private static readonly string JwksCacheControl =
         "public, max-age=" + ((int)KeyPolicy.JwksMaxAge.TotalSeconds).ToString(CultureInfo.InvariantCulture) + ", must-revalidate";
 
-    public static IServiceCollection AddVouchOidc(this IServiceCollection services) => services
+    public static IServiceCollection AddVouchOidc(this IServiceCollection services, OidcOptions options) => services
+        .AddSingleton(options)
         .AddSingleton<DiscoveryDocument>()
         .AddSingleton<JwksDocument>()
-        .AddSingleton<IdTokenService>();
+        .AddSingleton<IdTokenService>()
+        .AddSingleton<TokenEndpoint>();
 
     public static IEndpointRouteBuilder MapVouchOidc(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(DiscoveryPath, (HttpContext context, DiscoveryDocument document) =>
+        endpoints.MapGet(ApiRoutes.Discovery, (HttpContext context, DiscoveryDocument document) =>
         {
             context.Response.Headers.CacheControl = DiscoveryCacheControl;
             return Results.Bytes(document.Utf8Json, "application/json");
         });
-        endpoints.MapGet(JwksPath, (HttpContext context, JwksDocument document) =>
+        endpoints.MapGet(ApiRoutes.Jwks, (HttpContext context, JwksDocument document) =>
         {
             var (body, etag) = document.Current();
             context.Response.Headers.CacheControl = JwksCacheControl;
@@ -40,6 +41,8 @@ public static class OidcEndpoints
                 return Results.StatusCode(StatusCodes.Status304NotModified);
             return Results.Bytes(body, "application/json");
         });
+        endpoints.MapPost(ApiRoutes.Token, (TokenRequest? request, HttpContext context, TokenEndpoint token) =>
+            token.IssueAsync(context.AuthenticatedSession(), request?.Audience, context)).RequireSession();
         return endpoints;
     }
 }

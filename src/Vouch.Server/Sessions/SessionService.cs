@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
@@ -9,10 +10,12 @@ namespace Vouch.Server.Sessions;
 /// <summary>A new session: the bearer token (never stored) and when the session ends.</summary>
 public sealed record CreatedSession(string Token, Guid Id, DateTimeOffset ExpiresAt);
 
-/// <summary>A session presented with a request, resolved to its user, or the reason it is refused.</summary>
-public sealed record SessionLookup(SessionRecord? Session, UserRecord? User, string? Error, string? Description)
+/// <summary>A live session presented with a request, and its user.</summary>
+public sealed record AuthenticatedSession(SessionRecord Session, UserRecord User)
 {
-    public bool Valid => Session is not null && User is not null;
+
+    /// <summary>How the audit log names the session's user.</summary>
+    public string Actor => "user:" + User.Email;
 }
 
 /// <summary>
@@ -46,22 +49,24 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         return new CreatedSession(token, session.Id, session.ExpiresAt);
     }
 
-    public async Task<SessionLookup> FindAsync(string? token, CancellationToken cancellationToken)
+    /// <summary>The live session whose bearer token is <paramref name="token"/>, or why there is none (401).</summary>
+    public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, CancellationToken cancellationToken)
     {
-        if (!OpaqueSecret.HasShape(token, TokenPrefix))
-            return new SessionLookup(null, null, ErrorCodes.InvalidSession, "no valid session: run 'vouch login'");
+        if (!OpaqueSecret.HasShape(token, TokenPrefix)) return Unknown;
         await using var db = factory.CreateDbContext();
         var hash = OpaqueSecret.Hash(token!);
         var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
-        if (session is null)
-            return new SessionLookup(null, null, ErrorCodes.InvalidSession, "no valid session: run 'vouch login'");
+        if (session is null) return Unknown;
         if (session.RevokedAt is not null)
-            return new SessionLookup(null, null, ErrorCodes.SessionRevoked, "the session was revoked: run 'vouch login'");
+            return new Problem(ErrorCodes.SessionRevoked, "the session was revoked: run 'vouch login'", StatusCodes.Status401Unauthorized);
         if (session.ExpiresAt <= time.GetUtcNow())
-            return new SessionLookup(null, null, ErrorCodes.SessionExpired, "the session expired: run 'vouch login'");
+            return new Problem(ErrorCodes.SessionExpired, "the session expired: run 'vouch login'", StatusCodes.Status401Unauthorized);
         var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == session.UserId, cancellationToken);
-        return new SessionLookup(session, user, null, null);
+        return new AuthenticatedSession(session, user);
     }
+
+    private static readonly Problem Unknown =
+        new(ErrorCodes.InvalidSession, "no valid session: run 'vouch login'", StatusCodes.Status401Unauthorized);
 
     /// <summary>Revokes one session by id, or every live session of a user by email; returns how many.</summary>
     public async Task<int> RevokeAsync(Guid? sessionId, string? email, string actor, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using System.Collections;
+using Vouch.Server;
 using Vouch.Server.Hosting;
 using Vouch.Server.Persistence;
 using Vouch.Testing;
@@ -8,7 +9,7 @@ namespace Vouch.Server.Tests.Hosting;
 
 public sealed class ServerSettingsTests
 {
-    private static Configured<ServerSettings> Resolve(Action<VouchServerOptions> configure)
+    private static Outcome<ServerSettings> Resolve(Action<VouchServerOptions> configure)
     {
         var options = new VouchServerOptions { Database = "/tmp/vouch-settings-test.db" };
         configure(options);
@@ -26,8 +27,8 @@ public sealed class ServerSettingsTests
     {
         var result = Resolve(o => o.Issuer = issuer);
 
-        Assert.True(result.Succeeded, string.Join("; ", result.Errors));
-        Assert.Equal(issuer, result.Value!.Issuer);
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.Equal(issuer, result.Value.Oidc.Issuer);
     }
 
     [Theory]
@@ -41,7 +42,7 @@ public sealed class ServerSettingsTests
     {
         var result = Resolve(o => o.Issuer = issuer);
 
-        var error = Assert.Single(result.Errors);
+        var error = Assert.Single(result.Problems).Description;
         Assert.Contains(reason, error, StringComparison.Ordinal);
         Assert.Contains("--issuer", error, StringComparison.Ordinal);
         Assert.Contains("VOUCH_ISSUER", error, StringComparison.Ordinal);
@@ -52,7 +53,7 @@ public sealed class ServerSettingsTests
     {
         var result = Resolve(_ => { });
 
-        Assert.Contains(result.Errors, e => e.Contains("--issuer", StringComparison.Ordinal) && e.Contains("required", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, e => e.Description.Contains("--issuer", StringComparison.Ordinal) && e.Description.Contains("required", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -60,23 +61,24 @@ public sealed class ServerSettingsTests
     {
         var result = Resolve(o => o.Development = true);
 
-        Assert.Equal("http://localhost:8080", result.Value!.Issuer);
+        Assert.True(result.Succeeded);
+        Assert.Equal("http://localhost:8080", result.Value.Oidc.Issuer);
         Assert.Equal("http://localhost:8080", result.Value.Listen);
-        Assert.Equal("localhost:8080", result.Value.Audience);
+        Assert.Equal("localhost:8080", result.Value.Oidc.Audience);
     }
 
     [Fact]
     public void The_default_audience_is_the_issuer_without_its_scheme()
     {
-        Assert.Equal("vouch.example.com", Resolve(o => o.Issuer = "https://vouch.example.com").Value!.Audience);
-        Assert.Equal("example.com/vouch", Resolve(o => o.Issuer = "https://example.com/vouch").Value!.Audience);
-        Assert.Equal("sts.amazonaws.com", Resolve(o => { o.Issuer = "https://vouch.example.com"; o.Audience = "sts.amazonaws.com"; }).Value!.Audience);
+        Assert.Equal("vouch.example.com", Resolve(o => o.Issuer = "https://vouch.example.com").Value?.Oidc.Audience);
+        Assert.Equal("example.com/vouch", Resolve(o => o.Issuer = "https://example.com/vouch").Value?.Oidc.Audience);
+        Assert.Equal("sts.amazonaws.com", Resolve(o => { o.Issuer = "https://vouch.example.com"; o.Audience = "sts.amazonaws.com"; }).Value?.Oidc.Audience);
     }
 
     [Fact]
     public void An_https_issuer_listens_on_loopback_behind_a_proxy_by_default()
     {
-        Assert.Equal("http://127.0.0.1:8080", Resolve(o => o.Issuer = "https://vouch.example.com").Value!.Listen);
+        Assert.Equal("http://127.0.0.1:8080", Resolve(o => o.Issuer = "https://vouch.example.com").Value?.Listen);
     }
 
     [Theory]
@@ -86,7 +88,7 @@ public sealed class ServerSettingsTests
     {
         var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TokenLifetimeSeconds = seconds; });
 
-        Assert.Contains(result.Errors, e => e.Contains("VOUCH_TOKEN_LIFETIME_SECONDS", StringComparison.Ordinal));
+        Assert.Contains(result.Problems, e => e.Description.Contains("VOUCH_TOKEN_LIFETIME_SECONDS", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -100,7 +102,7 @@ public sealed class ServerSettingsTests
         var options = ServerConfiguration.Load(dir.File("vouch.json"), flags, environment);
 
         Assert.True(options.Succeeded);
-        Assert.Equal("https://flag.example.com", options.Value!.Issuer);
+        Assert.Equal("https://flag.example.com", options.Value.Issuer);
         Assert.Equal("from-env", options.Value.Audience);
         Assert.Equal(400, options.Value.TokenLifetimeSeconds);
     }
@@ -115,8 +117,8 @@ public sealed class ServerSettingsTests
         var malformed = ServerConfiguration.Load(dir.File("bad.json"), new Dictionary<string, string?>(), new Hashtable());
         var wrongType = ServerConfiguration.Load(null, new Dictionary<string, string?>(), new Hashtable { ["VOUCH_TOKEN_LIFETIME_SECONDS"] = "ten" });
 
-        Assert.Contains("does not exist", Assert.Single(missing.Errors), StringComparison.Ordinal);
-        Assert.Contains("bad.json", Assert.Single(malformed.Errors), StringComparison.Ordinal);
-        Assert.Single(wrongType.Errors);
+        Assert.Contains("does not exist", Assert.Single(missing.Problems).Description, StringComparison.Ordinal);
+        Assert.Contains("bad.json", Assert.Single(malformed.Problems).Description, StringComparison.Ordinal);
+        Assert.Single(wrongType.Problems);
     }
 }

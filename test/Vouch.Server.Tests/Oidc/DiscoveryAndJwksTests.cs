@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
+using Vouch.Protocol;
 using Vouch.Testing;
 using Xunit;
 
@@ -24,7 +25,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task The_discovery_document_matches_the_golden_file()
     {
-        var body = await _server.Client.GetStringAsync(OidcEndpoints.DiscoveryPath.TrimStart('/'));
+        var body = await _server.Client.GetStringAsync(ApiRoutes.Discovery.TrimStart('/'));
 
         var golden = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "TestData", "openid-configuration.json"));
         Assert.Equal(
@@ -58,7 +59,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task The_jwks_holds_public_ec_keys_only()
     {
-        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+        var jwks = await GetJsonAsync(ApiRoutes.Jwks);
 
         var keys = jwks.GetProperty("keys").EnumerateArray().ToList();
         Assert.Equal(2, keys.Count);
@@ -75,7 +76,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task Each_jwks_key_carries_a_certificate_for_itself_and_its_thumbprint_as_kid()
     {
-        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+        var jwks = await GetJsonAsync(ApiRoutes.Jwks);
 
         foreach (var key in jwks.GetProperty("keys").EnumerateArray())
         {
@@ -91,7 +92,7 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task The_key_that_signs_is_listed_first_and_the_next_key_is_already_published()
     {
-        var jwks = await GetJsonAsync(OidcEndpoints.JwksPath);
+        var jwks = await GetJsonAsync(ApiRoutes.Jwks);
         var ring = _server.Get<KeyRingProvider>().Ring;
         var now = DateTimeOffset.UtcNow;
 
@@ -103,11 +104,11 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
     [Fact]
     public async Task The_jwks_is_cacheable_for_less_than_the_publish_lead_and_revalidates_by_etag()
     {
-        using var response = await _server.Client.GetAsync(OidcEndpoints.JwksPath.TrimStart('/'));
+        using var response = await _server.Client.GetAsync(ApiRoutes.Jwks.TrimStart('/'));
         var maxAge = response.Headers.CacheControl!.MaxAge!.Value;
         var etag = response.Headers.ETag!;
 
-        using var request = new HttpRequestMessage(HttpMethod.Get, OidcEndpoints.JwksPath.TrimStart('/'));
+        using var request = new HttpRequestMessage(HttpMethod.Get, ApiRoutes.Jwks.TrimStart('/'));
         request.Headers.IfNoneMatch.Add(etag);
         using var revalidated = await _server.Client.SendAsync(request);
 

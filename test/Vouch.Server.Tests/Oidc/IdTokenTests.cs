@@ -26,12 +26,12 @@ public sealed class IdTokenTests : IAsyncLifetime
     private IssuedIdToken Issue(string email = "alice@example.com", string? domain = null)
     {
         var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email, Domain = domain });
-        Assert.True(result.Succeeded, result.Description);
-        return result.Token!;
+        Assert.True(result.Succeeded, result.Problem?.Description);
+        return result.Value;
     }
 
     private Task<JsonElement> VerifyWithJoseAsync(string token) =>
-        NodePeers.VerifyJwtAsync(token, _server.JwksUri, _server.Issuer, _server.Settings.Audience);
+        NodePeers.VerifyJwtAsync(token, _server.JwksUri, _server.Issuer, _server.Audience);
 
     [Fact]
     public void A_token_carries_exactly_the_claims_of_the_design()
@@ -47,7 +47,7 @@ public sealed class IdTokenTests : IAsyncLifetime
             ["amr", "aud", "email", "email_verified", "exp", "hd", "https://aws.amazon.com/tags", "iat", "iss", "jti", "nbf", "sub"],
             token.Claims.Select(c => c.Type).Distinct().Order(StringComparer.Ordinal));
         Assert.Equal(_server.Issuer, token.Issuer);
-        Assert.Equal([_server.Settings.Audience], token.Audiences);
+        Assert.Equal([_server.Audience], token.Audiences);
         Assert.Equal("alice@example.com", token.Subject);
         Assert.Equal("alice@example.com", token.GetPayloadValue<string>("email"));
         Assert.True(token.GetPayloadValue<bool>("email_verified"));
@@ -90,7 +90,7 @@ public sealed class IdTokenTests : IAsyncLifetime
     {
         var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email });
 
-        Assert.Equal(error, result.Error);
+        Assert.Equal(error, result.Problem?.Code);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class IdTokenTests : IAsyncLifetime
         var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com", Audience = "evil.example.com" });
 
         Assert.False(result.Succeeded);
-        Assert.Equal(ErrorCodes.InvalidAudience, result.Error);
+        Assert.Equal(ErrorCodes.InvalidAudience, result.Problem?.Code);
     }
 
     [Fact]
@@ -124,7 +124,7 @@ public sealed class IdTokenTests : IAsyncLifetime
         await _server.Get<KeyRingProvider>().ReloadAsync(CancellationToken.None);
 
         var after = Issue();
-        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(OidcEndpoints.JwksPath.TrimStart('/'))).RootElement;
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
         var verdict = await VerifyWithJoseAsync(before.Token);
 
         Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
@@ -177,9 +177,10 @@ public sealed class IdTokenTests : IAsyncLifetime
     {
         // A server whose clock is 30 minutes behind mints a token that expired 20 minutes ago.
         await using var late = await InProcessServer.StartAsync(time: new FakeTimeProvider(DateTimeOffset.UtcNow.AddMinutes(-30)));
-        var token = late.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com" }).Token!.Token;
+        var token = late.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com" }).Value?.Token;
+        Assert.NotNull(token);
 
-        var verdict = await NodePeers.VerifyJwtAsync(token, late.JwksUri, late.Issuer, late.Settings.Audience);
+        var verdict = await NodePeers.VerifyJwtAsync(token, late.JwksUri, late.Issuer, late.Audience);
 
         Assert.Equal("ERR_JWT_EXPIRED", verdict.GetProperty("code").GetString());
     }
@@ -190,7 +191,7 @@ public sealed class IdTokenTests : IAsyncLifetime
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Issuer = _server.Issuer,
-            Audience = _server.Settings.Audience,
+            Audience = _server.Audience,
             IssuedAt = now,
             NotBefore = now,
             Expires = now.AddMinutes(5),

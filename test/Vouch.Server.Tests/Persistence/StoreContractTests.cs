@@ -44,9 +44,9 @@ public abstract class StoreContractTests : IAsyncLifetime
         return (new KeyStore(factory, audit, Time, Policy, new SigningKeyFactory(kek ?? Kek)), audit, factory);
     }
 
-    private async Task<KeyRingProvider> LoadedRingAsync(KeyStore store, KeyEncryptionKey? kek = null)
+    private async Task<KeyRingProvider> LoadedRingAsync(KeyEncryptionKey? kek = null)
     {
-        var provider = new KeyRingProvider(store, kek ?? Kek, Time, NullLogger<KeyRingProvider>.Instance);
+        var provider = new KeyRingProvider(new SigningKeyReader(new VouchDbContextFactory(Database)), kek ?? Kek, Time, NullLogger<KeyRingProvider>.Instance);
         await provider.ReloadAsync(CancellationToken.None);
         return provider;
     }
@@ -100,8 +100,8 @@ public abstract class StoreContractTests : IAsyncLifetime
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
         await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
 
-        var a = await LoadedRingAsync(Instance().Store);
-        var b = await LoadedRingAsync(Instance().Store);
+        var a = await LoadedRingAsync();
+        var b = await LoadedRingAsync();
 
         foreach (var minutes in new[] { 0, 5, 6, 7, 60 })
         {
@@ -173,9 +173,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     {
         var (store, _, _) = Instance();
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
-        var first = await LoadedRingAsync(store);
+        var first = await LoadedRingAsync();
 
-        var restarted = await LoadedRingAsync(Instance().Store);
+        var restarted = await LoadedRingAsync();
 
         Assert.Equal(first.Ring.CurrentAt(Time.GetUtcNow())!.Kid, restarted.Ring.CurrentAt(Time.GetUtcNow())!.Kid);
         Assert.Equal(first.Ring.Keys.Select(k => k.Kid), restarted.Ring.Keys.Select(k => k.Kid));
@@ -188,7 +188,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
         using var otherKek = KeyEncryptionKey.Generate();
 
-        var error = await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() => LoadedRingAsync(store, otherKek));
+        var error = await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() => LoadedRingAsync(otherKek));
 
         Assert.Contains(Kek.Id, error.Message, StringComparison.Ordinal);
         Assert.Contains(otherKek.Id, error.Message, StringComparison.Ordinal);

@@ -67,7 +67,7 @@ public sealed class CeremonyTests : IAsyncLifetime
         var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        var verdict = await NodePeers.VerifyJwtAsync(token.GetProperty("id_token").GetString()!, _server.JwksUri, _server.Issuer, _server.Settings.Audience);
+        var verdict = await NodePeers.VerifyJwtAsync(token.GetProperty("id_token").GetString()!, _server.JwksUri, _server.Issuer, _server.Audience);
         Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
         Assert.Equal("alice@example.com", verdict.GetProperty("payload").GetProperty("sub").GetString());
     }
@@ -89,7 +89,7 @@ public sealed class CeremonyTests : IAsyncLifetime
 
         Assert.Equal([AuditEventTypes.InviteCreated, AuditEventTypes.Enrolled, AuditEventTypes.LoginSucceeded, AuditEventTypes.TokenIssued], types.Where(t => !t.StartsWith("key.", StringComparison.Ordinal)));
         Assert.Equal(jti, data.GetProperty("jti").GetString());
-        Assert.Equal(_server.Settings.Audience, data.GetProperty("aud").GetString());
+        Assert.Equal(_server.Audience, data.GetProperty("aud").GetString());
         Assert.Equal("user:alice@example.com", issued.Actor);
         Assert.DoesNotContain(login.GetProperty("session").GetString()!, string.Join("\n", db.AuditRecords.Select(r => r.Data).ToList()), StringComparison.Ordinal);
     }

@@ -1,7 +1,7 @@
-using Vouch.Server.Hosting;
+using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
 
-namespace Vouch.Server.Keys;
+namespace Vouch.Server.Hosting;
 
 /// <summary>
 /// Finds the key-encryption key: <c>VOUCH_KEY_ENCRYPTION_KEY</c>, else <c>--key-encryption-key-file</c>, else, in
@@ -11,7 +11,7 @@ internal static class KeyEncryptionKeyLoader
 {
     public const string DevelopmentSuffix = ".kek";
 
-    public static Configured<KeyEncryptionKey> Load(VouchServerOptions options, DatabaseSettings database, Action<string> warn)
+    public static Outcome<KeyEncryptionKey> Load(VouchServerOptions options, DatabaseSettings database, Action<string> warn)
     {
         if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKey))
             return Decode(options.KeyEncryptionKey, SettingNames.KeyEncryptionKey.ToString());
@@ -20,13 +20,13 @@ internal static class KeyEncryptionKeyLoader
         {
             var path = Path.GetFullPath(options.KeyEncryptionKeyFile);
             if (!File.Exists(path))
-                return Configured<KeyEncryptionKey>.Fail($"key-encryption key file {path} ({SettingNames.KeyEncryptionKeyFile}) does not exist");
+                return SettingProblem.Of($"key-encryption key file {path} ({SettingNames.KeyEncryptionKeyFile}) does not exist");
             return Decode(File.ReadAllText(path), $"{path} ({SettingNames.KeyEncryptionKeyFile})");
         }
 
         if (!options.Development || database.SqlitePath is null)
         {
-            return Configured<KeyEncryptionKey>.Fail(
+            return SettingProblem.Of(
                 $"a key-encryption key is required: set {SettingNames.KeyEncryptionKey} or {SettingNames.KeyEncryptionKeyFile} " +
                 "to base64 of 32 random bytes (openssl rand -base64 32)" +
                 (options.Development ? "; with PostgreSQL, development mode does not keep one for you" : ""));
@@ -53,11 +53,11 @@ internal static class KeyEncryptionKeyLoader
         return Decode(File.ReadAllText(devPath), devPath);
     }
 
-    private static Configured<KeyEncryptionKey> Decode(string base64, string source)
+    private static Outcome<KeyEncryptionKey> Decode(string base64, string source)
     {
         var bytes = new byte[KeyEncryptionKey.SizeInBytes + 1];
         if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var written) || written != KeyEncryptionKey.SizeInBytes)
-            return Configured<KeyEncryptionKey>.Fail($"key-encryption key {source} must be base64 of exactly 32 bytes (openssl rand -base64 32)");
-        return Configured<KeyEncryptionKey>.Ok(new KeyEncryptionKey(bytes.AsSpan(0, written)));
+            return SettingProblem.Of($"key-encryption key {source} must be base64 of exactly 32 bytes (openssl rand -base64 32)");
+        return new KeyEncryptionKey(bytes.AsSpan(0, written));
     }
 }

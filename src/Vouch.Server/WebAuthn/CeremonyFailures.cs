@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Logging;
+using Vouch.Protocol;
+using Vouch.Server.Audit;
+
+namespace Vouch.Server.WebAuthn;
+
+/// <summary>
+/// Records why a ceremony was refused (log and audit trail) and answers the client the same
+/// <c>webauthn_failed</c> whatever the reason, so that a refusal teaches an attacker nothing.
+/// </summary>
+public sealed partial class CeremonyFailures(AuditLog audit, ILogger<CeremonyFailures> logger)
+{
+    /// <summary>The longest reason kept in the audit trail.</summary>
+    private const int MaxReasonLength = 200;
+
+    public async Task<Problem> RefuseAsync(string type, string? email, string? client, string reason, CancellationToken cancellationToken)
+    {
+        Log.CeremonyRefused(logger, type, email ?? "(unknown)", reason);
+        await AuditAsync(type, email, client, cancellationToken, ("reason", reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason));
+        return new Problem(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = reason };
+    }
+
+    public Task AuditAsync(string type, string? email, string? client, CancellationToken cancellationToken, params (string Key, string Value)[] data) =>
+        audit.WriteAsync(cancellationToken, new AuditEntry
+        {
+            Type = type, Actor = email is null ? "anonymous" : "user:" + email, ClientAddress = client,
+            Data = data.ToDictionary(d => d.Key, d => d.Value),
+        });
+
+    private static partial class Log
+    {
+        [LoggerMessage(1, LogLevel.Warning, "{EventType} for {Email}: {Reason}")]
+        public static partial void CeremonyRefused(ILogger logger, string eventType, string email, string reason);
+    }
+}

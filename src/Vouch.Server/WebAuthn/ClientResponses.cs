@@ -1,0 +1,36 @@
+using System.Formats.Asn1;
+using System.Formats.Cbor;
+using System.Text.Json;
+using Fido2NetLib;
+
+namespace Vouch.Server.WebAuthn;
+
+/// <summary>
+/// Reads what a client sent for a ceremony, and tells which exceptions mean "the client's data did not verify".
+/// Anything else (a database failure, a bug) is not a refusal and must surface as one.
+/// </summary>
+internal static class ClientResponses
+{
+    /// <summary>Parses the client's JSON into Fido2's type; null with the reason when it is malformed.</summary>
+    public static T? Parse<T>(JsonElement json, out string? reason) where T : class
+    {
+        try
+        {
+            reason = null;
+            return json.Deserialize<T>() ?? throw new JsonException("empty");
+        }
+        // Fido2's converters decode base64url and enums: a malformed value fails with these, never with I/O.
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+        {
+            reason = "malformed response: " + e.Message;
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// True for what Fido2 throws when a response does not verify: its own exception, and the decoders' for
+    /// malformed CBOR and ASN.1 inside the attestation or authenticator data.
+    /// </summary>
+    public static bool DidNotVerify(Exception exception) =>
+        exception is Fido2VerificationException or CborContentException or AsnContentException;
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using Fido2NetLib;
+using Fido2NetLib.Objects;
+using Microsoft.EntityFrameworkCore;
+using Vouch.Protocol;
+using Vouch.Server.Audit;
+using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
+
+namespace Vouch.Server.WebAuthn;
+
+/// <summary>
+/// Logs in with an enrolled key: the assertion is verified against the stored public key, then the sign counter
+/// must move forward (a counter that does not means a cloned key), then a session starts.
+/// </summary>
+public sealed class LoginService(
+    IFido2 fido2, CeremonyStore ceremonies, CeremonyFailures failures, VouchDbContextFactory factory,
+    SessionService sessions, TimeProvider time)
+{
+    /// <summary>
+    /// Starts a login. The options never list credentials: enrolled keys hold resident credentials and find their
+    /// own, and listing them for an email would tell anyone who asks whether that email is enrolled.
+    /// </summary>
+    public async Task<Outcome<CeremonyOptionsResponse>> BeginAsync(CancellationToken cancellationToken)
+    {
+        var json = fido2.GetAssertionOptions(new GetAssertionOptionsParams
+        {
+            AllowedCredentials = [],
+            UserVerification = UserVerificationRequirement.Required,
+        }).ToJson();
+        var ceremony = await ceremonies.StartAsync(CeremonyKinds.Login, json, null, cancellationToken);
+        return new CeremonyOptionsResponse(ceremony.ToString(), JsonDocument.Parse(json).RootElement.Clone());
+    }
+
+    public async Task<Outcome<LoginResponse>> FinishAsync(LoginRequest request, string? client, CancellationToken cancellationToken)
+    {
+        var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
+        if (!ceremony.Succeeded) return ceremony.Problem;
+
+        var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion, out var malformed);
+        if (response is null)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
+
+        await using var db = factory.CreateDbContext();
+        var credentialId = response.RawId;
+        var stored = credentialId is null ? null : await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
+        var user = stored is null ? null : await db.Users.AsNoTracking().SingleAsync(u => u.Id == stored.UserId, cancellationToken);
+        if (stored is null || user is null)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, "unknown credential", cancellationToken);
+
+        VerifyAssertionResult result;
+        try
+        {
+            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
+            {
+                AssertionResponse = response,
+                OriginalOptions = AssertionOptions.FromJson(ceremony.Value.Options),
+                StoredPublicKey = stored.PublicKey,
+                // The counter is checked below, once the signature is known good, so that a regression is told
+                // apart from a forgery and audited as a cloned key.
+                StoredSignatureCounter = 0,
+                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
+                    args.UserHandle is null || args.UserHandle.AsSpan().SequenceEqual(stored.UserId.ToByteArray())),
+            }, cancellationToken);
+        }
+        catch (Exception e) when (ClientResponses.DidNotVerify(e))
+        {
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, e.Message, cancellationToken);
+        }
+
+        // A counter that does not move forward means a second key holds this credential's private key.
+        if ((result.SignCount != 0 || stored.SignCount != 0) && result.SignCount <= stored.SignCount)
+        {
+            return await failures.RefuseAsync(AuditEventTypes.CloneSuspected, user.Email, client,
+                $"sign counter went from {stored.SignCount} to {result.SignCount}", cancellationToken);
+        }
+
+        stored.SignCount = result.SignCount;
+        stored.LastUsedAt = StoredTime.Now(time);
+        stored.Version = Guid.NewGuid();
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // Another login with this key landed first: this assertion's counter is now stale.
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "concurrent use of the credential", cancellationToken);
+        }
+        var session = await sessions.CreateAsync(user, stored.Id, client, cancellationToken);
+        return new LoginResponse(session.Token, user.Email, session.ExpiresAt);
+    }
+}

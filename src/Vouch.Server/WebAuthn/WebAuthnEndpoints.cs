@@ -1,0 +1,56 @@
+using Fido2NetLib;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Vouch.Protocol;
+
+namespace Vouch.Server.WebAuthn;
+
+/// <summary>
+/// Registers and maps the enrollment and login ceremonies of the JSON API, rate-limited per client address
+/// (30 ceremony requests a minute).
+/// </summary>
+public static class WebAuthnEndpoints
+{
+    private const string RateLimitPolicy = "ceremony";
+    private const int RequestsPerMinute = 30;
+
+    public static IServiceCollection AddVouchWebAuthn(this IServiceCollection services, WebAuthnOptions options)
+    {
+        services.AddSingleton(options);
+        services.TryAddSingleton(YubicoAttestation.Shipped);
+        services.AddSingleton<IFido2>(new Fido2(new Fido2Configuration
+        {
+            RPID = options.RelyingPartyId,
+            RPName = "Vouch",
+            Origins = new HashSet<string>(StringComparer.Ordinal) { options.Origin },
+            TimestampDriftTolerance = 300_000,
+        }));
+        services.AddSingleton<CeremonyStore>();
+        services.AddSingleton<CeremonyFailures>();
+        services.AddSingleton<EnrollmentService>();
+        services.AddSingleton<LoginService>();
+        services.AddRateLimiter(limiter => limiter.AddPolicy(RateLimitPolicy, context => ApiResults.PerClientPerMinute(context, RequestsPerMinute)));
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapVouchWebAuthn(this IEndpointRouteBuilder endpoints)
+    {
+        var ceremonies = endpoints.MapGroup("").RequireRateLimiting(RateLimitPolicy);
+        ceremonies.MapPost(ApiRoutes.EnrollOptions, async (EnrollOptionsRequest request, HttpContext context, EnrollmentService enrollment) =>
+            ApiResults.Answer(await enrollment.BeginAsync(request.Invite, context.ClientAddress(), context.RequestAborted),
+                ProtocolJsonContext.Default.CeremonyOptionsResponse));
+        ceremonies.MapPost(ApiRoutes.Enroll, async (EnrollRequest request, HttpContext context, EnrollmentService enrollment) =>
+            ApiResults.Answer(await enrollment.FinishAsync(request, context.ClientAddress(), context.RequestAborted),
+                ProtocolJsonContext.Default.EnrollResponse));
+        // The body (an optional email) is accepted for compatibility and ignored: see LoginService.BeginAsync.
+        ceremonies.MapPost(ApiRoutes.LoginOptions, async (LoginOptionsRequest? request, HttpContext context, LoginService login) =>
+            ApiResults.Answer(await login.BeginAsync(context.RequestAborted), ProtocolJsonContext.Default.CeremonyOptionsResponse));
+        ceremonies.MapPost(ApiRoutes.Login, async (LoginRequest request, HttpContext context, LoginService login) =>
+            ApiResults.Answer(await login.FinishAsync(request, context.ClientAddress(), context.RequestAborted),
+                ProtocolJsonContext.Default.LoginResponse));
+        return endpoints;
+    }
+}
