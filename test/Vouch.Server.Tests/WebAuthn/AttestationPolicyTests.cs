@@ -85,13 +85,12 @@ public sealed class AttestationPolicyTests
         YubicoAttestation policy, X509Certificate2? attestation, IReadOnlyList<X509Certificate2>? intermediates = null)
     {
         await using var server = await InProcessServer.StartAsync(yubico: policy);
-        using var key = new SoftwareCredential { AttestationCertificate = attestation, AttestationIntermediates = intermediates ?? [] };
-        var code = (await server.Get<InviteService>().CreateAsync(EmailAddress.TryParse("alice@example.com")!, "example.com", TimeSpan.FromHours(1), "admin:test", CancellationToken.None)).Code;
-        using var started = await server.Client.PostAsJsonAsync("api/v1/enroll/options", new { invite = code });
-        var options = JsonDocument.Parse(await started.Content.ReadAsStringAsync()).RootElement;
-        var credential = key.MakeCredential(options.GetProperty("options"), new Uri(server.Issuer).GetLeftPart(UriPartial.Authority));
-        using var finished = await server.Client.PostAsJsonAsync("api/v1/enroll", new { ceremony = options.GetProperty("ceremony").GetString(), credential });
-        var body = JsonDocument.Parse(await finished.Content.ReadAsStringAsync()).RootElement;
-        return (finished.StatusCode, body.TryGetProperty("error", out var e) ? e.GetString() : null);
+        using var alice = new ApiUser(server);
+        alice.Key.AttestationCertificate = attestation;
+        alice.Key.AttestationIntermediates = intermediates ?? [];
+        var (_, options) = await alice.PostAsync("api/v1/enroll/options", new { invite = await alice.InviteAsync() });
+        var credential = alice.Key.MakeCredential(options.GetProperty("options"), alice.Origin);
+        var (status, body) = await alice.PostAsync("api/v1/enroll", new { ceremony = options.GetProperty("ceremony").GetString(), credential });
+        return (status, body.TryGetProperty("error", out var e) ? e.GetString() : null);
     }
 }

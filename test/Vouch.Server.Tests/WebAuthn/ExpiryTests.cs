@@ -14,54 +14,26 @@ using Xunit;
 namespace Vouch.Server.Tests.WebAuthn;
 
 /// <summary>Everything that expires does, on the server's clock: challenges, invites, sessions; and RP ID binding.</summary>
-public sealed class ExpiryTests : IAsyncLifetime
+public sealed class ExpiryTests : ApiUserTests
 {
-    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly SoftwareCredential _key = new();
-    private InProcessServer _server = null!;
+    private readonly FakeTimeProvider _time;
 
-    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync(time: _time, attestation: AttestationPolicy.Any);
+    public ExpiryTests() : this(new FakeTimeProvider(DateTimeOffset.UtcNow)) { }
 
-    public async Task DisposeAsync()
+    private ExpiryTests(FakeTimeProvider time) : base(time) => _time = time;
+
+    /// <summary>POSTs and checks the status; returns the body.</summary>
+    private async Task<JsonElement> PostAsync(string path, object body, HttpStatusCode expected, string? session = null)
     {
-        _key.Dispose();
-        await _server.DisposeAsync();
-    }
-
-    private string Origin => new Uri(_server.Issuer).GetLeftPart(UriPartial.Authority);
-
-    private async Task<JsonElement> PostAsync(string path, object body, HttpStatusCode expected, string? bearer = null)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
-        if (bearer is not null) request.Headers.Authorization = new("Bearer", bearer);
-        using var response = await _server.Client.SendAsync(request);
-        var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
-        Assert.True(response.StatusCode == expected, $"{(int)response.StatusCode}: {json}");
+        var (status, json) = await Alice.PostAsync(path, body, session);
+        Assert.True(status == expected, $"{(int)status}: {json}");
         return json;
-    }
-
-    private async Task<string> InviteAsync(TimeSpan lifetime) =>
-        (await _server.Get<InviteService>().CreateAsync(EmailAddress.TryParse("alice@example.com")!, "example.com", lifetime, "admin:test", CancellationToken.None)).Code;
-
-    private async Task EnrollAsync()
-    {
-        var started = await PostAsync("api/v1/enroll/options", new { invite = await InviteAsync(TimeSpan.FromHours(1)) }, HttpStatusCode.OK);
-        var credential = _key.MakeCredential(started.GetProperty("options"), Origin);
-        await PostAsync("api/v1/enroll", new { ceremony = started.GetProperty("ceremony").GetString(), credential }, HttpStatusCode.OK);
-    }
-
-    private async Task<string> LoginAsync()
-    {
-        var started = await PostAsync("api/v1/login/options", new { email = "alice@example.com" }, HttpStatusCode.OK);
-        var assertion = _key.GetAssertion(started.GetProperty("options"), Origin);
-        return (await PostAsync("api/v1/login", new { ceremony = started.GetProperty("ceremony").GetString(), assertion }, HttpStatusCode.OK))
-            .GetProperty("session").GetString()!;
     }
 
     [Fact]
     public async Task An_expired_invite_is_refused()
     {
-        var code = await InviteAsync(TimeSpan.FromHours(1));
+        var code = await Alice.InviteAsync(TimeSpan.FromHours(1));
         _time.Advance(TimeSpan.FromHours(1));
 
         var error = await PostAsync("api/v1/enroll/options", new { invite = code }, HttpStatusCode.BadRequest);
@@ -72,9 +44,9 @@ public sealed class ExpiryTests : IAsyncLifetime
     [Fact]
     public async Task An_answer_to_an_expired_challenge_is_refused()
     {
-        await EnrollAsync();
+        await Alice.EnrollAsync();
         var started = await PostAsync("api/v1/login/options", new { email = "alice@example.com" }, HttpStatusCode.OK);
-        var assertion = _key.GetAssertion(started.GetProperty("options"), Origin);
+        var assertion = Alice.Key.GetAssertion(started.GetProperty("options"), Alice.Origin);
         _time.Advance(CeremonyKinds.Lifetime);
 
         var error = await PostAsync("api/v1/login", new { ceremony = started.GetProperty("ceremony").GetString(), assertion }, HttpStatusCode.BadRequest);
@@ -85,8 +57,8 @@ public sealed class ExpiryTests : IAsyncLifetime
     [Fact]
     public async Task A_challenge_from_another_ceremony_kind_is_refused()
     {
-        var started = await PostAsync("api/v1/enroll/options", new { invite = await InviteAsync(TimeSpan.FromHours(1)) }, HttpStatusCode.OK);
-        var credential = _key.MakeCredential(started.GetProperty("options"), Origin);
+        var started = await PostAsync("api/v1/enroll/options", new { invite = await Alice.InviteAsync() }, HttpStatusCode.OK);
+        var credential = Alice.Key.MakeCredential(started.GetProperty("options"), Alice.Origin);
 
         // An enrollment ceremony's id presented to the login endpoint.
         var error = await PostAsync("api/v1/login", new { ceremony = started.GetProperty("ceremony").GetString(), assertion = credential }, HttpStatusCode.BadRequest);
@@ -97,8 +69,7 @@ public sealed class ExpiryTests : IAsyncLifetime
     [Fact]
     public async Task A_session_is_refused_after_eight_hours_and_never_extended()
     {
-        await EnrollAsync();
-        var session = await LoginAsync();
+        var session = await Alice.EnrollAndLoginAsync();
         _time.Advance(SessionService.Lifetime - TimeSpan.FromMinutes(1));
         await PostAsync("api/v1/token", new { }, HttpStatusCode.OK, session);
 
@@ -111,10 +82,9 @@ public sealed class ExpiryTests : IAsyncLifetime
     [Fact]
     public async Task A_revoked_session_is_refused()
     {
-        await EnrollAsync();
-        var session = await LoginAsync();
+        var session = await Alice.EnrollAndLoginAsync();
 
-        var revoked = await _server.Get<SessionService>().RevokeAsync(null, "alice@example.com", "admin:test", CancellationToken.None);
+        var revoked = await Server.Get<SessionService>().RevokeAsync(null, "alice@example.com", "admin:test", CancellationToken.None);
         var error = await PostAsync("api/v1/token", new { }, HttpStatusCode.Unauthorized, session);
 
         Assert.Equal(1, revoked);
@@ -124,13 +94,13 @@ public sealed class ExpiryTests : IAsyncLifetime
     [Fact]
     public async Task An_assertion_made_for_another_rp_id_is_refused()
     {
-        await EnrollAsync();
+        await Alice.EnrollAsync();
         var started = await PostAsync("api/v1/login/options", new { email = "alice@example.com" }, HttpStatusCode.OK);
         var options = JsonNode.Parse(started.GetProperty("options").GetRawText())!.AsObject();
         options["rpId"] = "evil.localhost";
         // The same key, answering as if the relying party were evil.localhost (what a phishing site would get).
-        using var phished = SoftwareCredential.Import(_key.Export() with { RpId = "evil.localhost" });
-        var assertion = phished.GetAssertion(JsonDocument.Parse(options.ToJsonString()).RootElement, Origin);
+        using var phished = SoftwareCredential.Import(Alice.Key.Export() with { RpId = "evil.localhost" });
+        var assertion = phished.GetAssertion(JsonDocument.Parse(options.ToJsonString()).RootElement, Alice.Origin);
 
         var error = await PostAsync("api/v1/login", new { ceremony = started.GetProperty("ceremony").GetString(), assertion }, HttpStatusCode.BadRequest);
 
