@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization.Metadata;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Vouch.Protocol;
 
 namespace Vouch.Server;
@@ -17,8 +18,9 @@ internal static class ApiResults
     /// <summary>The client's address as the audit log and rate limits see it.</summary>
     public static string? ClientAddress(this HttpContext context) => context.Connection.RemoteIpAddress?.ToString();
 
-    /// <summary>A fixed one-minute window of <paramref name="perMinute"/> requests for each client address.</summary>
-    public static RateLimitPartition<string> PerClientPerMinute(HttpContext context, int perMinute) =>
-        RateLimitPartition.GetFixedWindowLimiter(context.ClientAddress() ?? "unknown",
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+    /// <summary>Adds rate-limit policy <paramref name="name"/>: a fixed one-minute window of <paramref name="perMinute"/> requests for each client address.</summary>
+    public static IServiceCollection AddPerClientRateLimit(this IServiceCollection services, string name, int perMinute) =>
+        services.AddRateLimiter(limiter => limiter.AddPolicy(name, context =>
+            RateLimitPartition.GetFixedWindowLimiter(context.ClientAddress() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })));
 }

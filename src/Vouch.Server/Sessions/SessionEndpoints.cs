@@ -19,7 +19,7 @@ public static class SessionEndpoints
     public static IServiceCollection AddVouchSessions(this IServiceCollection services)
     {
         services.AddSingleton<SessionService>();
-        services.AddRateLimiter(limiter => limiter.AddPolicy(RateLimitPolicy, context => ApiResults.PerClientPerMinute(context, RequestsPerMinute)));
+        services.AddPerClientRateLimit(RateLimitPolicy, RequestsPerMinute);
         return services;
     }
 

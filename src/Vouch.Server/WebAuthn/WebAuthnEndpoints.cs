@@ -32,7 +32,7 @@ public static class WebAuthnEndpoints
         services.AddSingleton<CeremonyFailures>();
         services.AddSingleton<EnrollmentService>();
         services.AddSingleton<LoginService>();
-        services.AddRateLimiter(limiter => limiter.AddPolicy(RateLimitPolicy, context => ApiResults.PerClientPerMinute(context, RequestsPerMinute)));
+        services.AddPerClientRateLimit(RateLimitPolicy, RequestsPerMinute);
         return services;
     }
 

@@ -1,12 +1,8 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text.Json;
 using Vouch.Protocol;
-using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
-using Vouch.Cli.Authenticators;
 using Vouch.Testing;
 using Xunit;
 

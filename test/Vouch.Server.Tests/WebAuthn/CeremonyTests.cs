@@ -1,11 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
-using Vouch.Server.Users;
 using Vouch.Cli.Authenticators;
 using Vouch.Testing;
 using Xunit;

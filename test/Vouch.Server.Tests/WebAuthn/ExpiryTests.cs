@@ -1,12 +1,10 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
 using Vouch.Cli.Authenticators;
 using Vouch.Protocol;
 using Vouch.Server.Sessions;
-using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
