@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Vouch.Server.Audit;
-using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
@@ -27,14 +26,10 @@ public class TokenBenchmarks
         var store = new KeyStore(factory, new AuditLog(factory, TimeProvider.System), TimeProvider.System,
             new KeyPolicy(TimeSpan.FromDays(30)), new SigningKeyFactory(kek));
         store.EnsureAsync(AuditActors.System, CancellationToken.None).GetAwaiter().GetResult();
-        var provider = new KeyRingProvider(store, kek, TimeProvider.System, NullLogger<KeyRingProvider>.Instance);
+        var provider = new KeyRingProvider(new SigningKeyReader(factory), kek, TimeProvider.System, NullLogger<KeyRingProvider>.Instance);
         provider.ReloadAsync(CancellationToken.None).GetAwaiter().GetResult();
-        var settings = new ServerSettings
-        {
-            Issuer = "https://vouch.example.com", Audience = "vouch.example.com", Listen = "http://127.0.0.1:8080",
-            Database = database, Development = false, TokenLifetime = TimeSpan.FromMinutes(10), KeyRotationInterval = TimeSpan.FromDays(30),
-        };
-        _tokens = new IdTokenService(settings, provider, TimeProvider.System);
+        var options = new OidcOptions { Issuer = "https://vouch.example.com", Audience = "vouch.example.com", TokenLifetime = TimeSpan.FromMinutes(10) };
+        _tokens = new IdTokenService(options, provider, TimeProvider.System);
         _jwks = new JwksDocument(provider, TimeProvider.System);
     }
 
@@ -46,7 +41,7 @@ public class TokenBenchmarks
     }
 
     [Benchmark]
-    public string MintIdToken() => _tokens.Issue(new IdTokenRequest { Email = "alice@example.com" }).Token!.Token;
+    public string MintIdToken() => _tokens.Issue(new IdTokenRequest { Email = "alice@example.com" }).Value?.Token ?? throw new InvalidOperationException("no token");
 
     [Benchmark]
     public int JwksBody() => _jwks.Current().Body.Length;
