@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Testing;
 using Xunit;
@@ -13,27 +12,21 @@ namespace Vouch.EndToEnd.Tests;
 public sealed class AwsEndToEndTests : IAsyncLifetime
 {
     private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
-    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
     private readonly CliSandbox _user = new();
-    private readonly Dictionary<string, string?> _serverEnvironment = new()
-    {
-        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-    };
-    private ServerProcess _server = null!;
+    private VouchWorld _vouch = null!;
     private MotoServer _moto = null!;
 
     public async Task InitializeAsync()
     {
         _moto = await MotoServer.StartAsync();
-        _server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
+        _vouch = await VouchWorld.StartAsync();
     }
 
     public async Task DisposeAsync()
     {
         _user.Dispose();
-        await _server.DisposeAsync();
-        await _moto.DisposeAsync();
-        _serverDirectory.Dispose();
+        if (_vouch is not null) await _vouch.DisposeAsync();
+        if (_moto is not null) await _moto.DisposeAsync();
     }
 
     private string AwsConfigFile => Path.Combine(_user.Home, ".aws", "config");
@@ -56,16 +49,11 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
     private Task<ProcessResult> AwsAsync(params string[] arguments) =>
         ProcessRunner.RunAsync("aws", arguments, AwsEnvironment(), _user.Home, TimeSpan.FromSeconds(60));
 
-    private async Task LoginAsync(string email = "alice@example.com")
-    {
-        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
-        Assert.Equal(0, (await VouchAsync("enroll", "--server", _server.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
-        Assert.Equal(0, (await VouchAsync("login")).ExitCode);
-    }
+    private Task LoginAsync() => _vouch.EnrollAndLoginAsync(_user, "alice@example.com");
 
     private async Task<int> TokensIssuedAsync()
     {
-        var audit = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["audit", "--json"], _serverEnvironment, _serverDirectory.Path);
+        var audit = await _vouch.AdminAsync("audit", "--json");
         return audit.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Count(l => JsonDocument.Parse(l).RootElement.GetProperty("type").GetString() == "token.issued");
     }
@@ -191,7 +179,7 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
     public async Task When_the_vouch_server_is_down_credentials_fail_fast_with_their_own_exit_code()
     {
         await LoginAsync();
-        await _server.StopAsync();
+        await _vouch.Server.StopAsync();
 
         var result = await VouchAsync("credential", "aws", "--role", Role);
 

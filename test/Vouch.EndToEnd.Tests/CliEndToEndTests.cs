@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Testing;
 using Xunit;
@@ -11,40 +10,31 @@ namespace Vouch.EndToEnd.Tests;
 /// </summary>
 public abstract class CliEndToEndTests : IAsyncLifetime
 {
-    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
+    private const string Alice = "alice@example.com";
     protected CliSandbox User { get; } = new();
-    protected ServerProcess Server { get; private set; } = null!;
-    private Dictionary<string, string?> _serverEnvironment = null!;
+    protected VouchWorld World { get; private set; } = null!;
 
-    protected abstract Task<Dictionary<string, string?>> ServerEnvironmentAsync();
+    /// <summary>The server's settings beyond its key-encryption key: where its database is.</summary>
+    protected abstract Task<Dictionary<string, string?>> ServerSettingsAsync();
 
-    public async Task InitializeAsync()
-    {
-        _serverEnvironment = await ServerEnvironmentAsync();
-        Server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
-    }
+    public async Task InitializeAsync() => World = await VouchWorld.StartAsync(await ServerSettingsAsync());
 
     public async Task DisposeAsync()
     {
         User.Dispose();
-        await Server.DisposeAsync();
-        _serverDirectory.Dispose();
+        if (World is not null) await World.DisposeAsync();
     }
 
-    protected async Task<string> InviteAsync(string email = "alice@example.com")
-    {
-        var result = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
-        Assert.Equal(0, result.ExitCode);
-        return result.StandardOutput.Trim();
-    }
+    private Task EnrollAndLoginAsync() => World.EnrollAndLoginAsync(User, Alice);
 
-    protected async Task EnrollAndLoginAsync()
+    [Fact]
+    public async Task Enrolling_with_the_software_authenticator_warns_that_it_is_for_tests_only()
     {
-        var enroll = await User.RunAsync("enroll", "--server", Server.Issuer, "--invite", await InviteAsync());
+        var enroll = await User.RunAsync("enroll", "--server", World.Issuer, "--invite", await World.InviteAsync(Alice));
+
         Assert.True(enroll.ExitCode == 0, enroll.StandardError);
         Assert.Contains("SOFTWARE authenticator", enroll.StandardError, StringComparison.Ordinal);
-        var login = await User.RunAsync("login");
-        Assert.True(login.ExitCode == 0, login.StandardError);
+        Assert.Contains("for tests and demos only", enroll.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,8 +47,8 @@ public abstract class CliEndToEndTests : IAsyncLifetime
         Assert.Equal(0, token.ExitCode);
         var jwt = token.StandardOutput.TrimEnd('\n');
         Assert.DoesNotContain('\n', jwt);
-        var audience = Server.Issuer["http://".Length..];
-        var verdict = await NodePeers.VerifyJwtAsync(jwt, Server.Issuer + "/.well-known/jwks.json", Server.Issuer, audience);
+        var audience = World.Issuer["http://".Length..];
+        var verdict = await NodePeers.VerifyJwtAsync(jwt, World.Issuer + "/.well-known/jwks.json", World.Issuer, audience);
         Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
         var payload = verdict.GetProperty("payload");
         Assert.Equal("alice@example.com", payload.GetProperty("sub").GetString());
@@ -93,11 +83,11 @@ public abstract class CliEndToEndTests : IAsyncLifetime
         var view = JsonDocument.Parse(status.StandardOutput).RootElement;
         Assert.True(view.GetProperty("logged_in").GetBoolean());
         Assert.Equal("alice@example.com", view.GetProperty("email").GetString());
-        Assert.Equal(Server.Issuer, view.GetProperty("server").GetString());
+        Assert.Equal(World.Issuer, view.GetProperty("server").GetString());
         Assert.InRange(view.GetProperty("expires_at").GetDateTimeOffset() - DateTimeOffset.UtcNow, TimeSpan.FromHours(7.9), TimeSpan.FromHours(8));
         Assert.Equal(0, logout.ExitCode);
         Assert.Equal("Logged out alice@example.com.", logout.StandardError.Trim());
-        var audit = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["audit", "--json"], _serverEnvironment, _serverDirectory.Path);
+        var audit = await World.AdminAsync("audit", "--json");
         Assert.Contains("\"type\":\"session.revoked\",\"actor\":\"user:alice@example.com\"", audit.StandardOutput, StringComparison.Ordinal);
         Assert.Equal(3, after.ExitCode);
         Assert.False(JsonDocument.Parse(after.StandardOutput).RootElement.GetProperty("logged_in").GetBoolean());
@@ -120,7 +110,7 @@ public abstract class CliEndToEndTests : IAsyncLifetime
     {
         await EnrollAndLoginAsync();
 
-        var revoke = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["sessions", "revoke", "--email", "alice@example.com"], _serverEnvironment, _serverDirectory.Path);
+        var revoke = await World.AdminAsync("sessions", "revoke", "--email", Alice);
         var token = await User.RunAsync("credential", "token");
 
         Assert.Equal("revoked 1 session", revoke.StandardOutput.Trim());
@@ -132,11 +122,11 @@ public abstract class CliEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task An_invite_used_twice_is_refused_by_the_second_enrollment()
     {
-        var code = await InviteAsync();
-        Assert.Equal(0, (await User.RunAsync("enroll", "--server", Server.Issuer, "--invite", code)).ExitCode);
+        var code = await World.InviteAsync(Alice);
+        Assert.Equal(0, (await User.RunAsync("enroll", "--server", World.Issuer, "--invite", code)).ExitCode);
 
         using var other = new CliSandbox();
-        var second = await other.RunAsync("enroll", "--server", Server.Issuer, "--invite", code);
+        var second = await other.RunAsync("enroll", "--server", World.Issuer, "--invite", code);
 
         Assert.Equal(8, second.ExitCode);
         Assert.Contains("invalid_invite", second.StandardError, StringComparison.Ordinal);
@@ -184,18 +174,14 @@ public abstract class CliEndToEndTests : IAsyncLifetime
 
 public sealed class SqliteCliEndToEndTests : CliEndToEndTests
 {
-    protected override Task<Dictionary<string, string?>> ServerEnvironmentAsync() => Task.FromResult(new Dictionary<string, string?>
-    {
-        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-    });
+    protected override Task<Dictionary<string, string?>> ServerSettingsAsync() => Task.FromResult(new Dictionary<string, string?>());
 }
 
 [Collection(PostgresTests.Name)]
 public sealed class PostgresCliEndToEndTests(PostgresFixture postgres) : CliEndToEndTests
 {
-    protected override async Task<Dictionary<string, string?>> ServerEnvironmentAsync() => new()
+    protected override async Task<Dictionary<string, string?>> ServerSettingsAsync() => new()
     {
         ["VOUCH_DATABASE"] = await postgres.Server.CreateDatabaseAsync(),
-        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
     };
 }

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Vouch.Testing;
 using Xunit;
 
@@ -8,22 +7,16 @@ namespace Vouch.EndToEnd.Tests;
 public sealed class CliRefusalTests : IDisposable
 {
     private readonly CliSandbox _user = new();
-    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
 
-    public void Dispose()
-    {
-        _user.Dispose();
-        _serverDirectory.Dispose();
-    }
+    public void Dispose() => _user.Dispose();
 
     [Fact]
     public async Task A_software_authenticator_is_refused_by_a_server_that_accepts_only_yubikeys()
     {
-        var environment = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        await using var server = await ServerProcess.StartAsync(_serverDirectory.Path, [], environment);
-        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", "mallory@example.com"], environment, _serverDirectory.Path);
+        await using var server = await VouchWorld.StartAsync(serveArguments: []);
+        var invite = await server.InviteAsync("mallory@example.com");
 
-        var enroll = await _user.RunAsync("enroll", "--server", server.Issuer, "--invite", invite.StandardOutput.Trim());
+        var enroll = await _user.RunAsync("enroll", "--server", server.Issuer, "--invite", invite);
 
         Assert.Equal(8, enroll.ExitCode);
         Assert.Contains("attestation_refused", enroll.StandardError, StringComparison.Ordinal);
@@ -42,8 +35,7 @@ public sealed class CliRefusalTests : IDisposable
     [Fact]
     public async Task Without_a_security_key_login_says_none_was_found()
     {
-        var environment = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        await using var server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], environment);
+        await using var server = await VouchWorld.StartAsync();
 
         // No VOUCH_SOFTWARE_AUTHENTICATOR: the CLI asks libfido2, and this machine has no USB key.
         var login = await _user.RunAsync(softwareKey: false, "login", "--server", server.Issuer);

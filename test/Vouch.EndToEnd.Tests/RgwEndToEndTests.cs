@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Vouch.Testing;
 using Xunit;
 
@@ -53,13 +52,9 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
     public async Task A_token_from_an_issuer_rgw_does_not_trust_is_refused()
     {
         // Another Vouch server, never registered with RGW, whose user claims the same email.
-        using var directory = new TemporaryDirectory("vouch-e2e-rogue-");
-        var environment = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        await using var rogue = await ServerProcess.StartAsync(directory.Path, ["--attestation", "any"], environment);
+        await using var rogue = await VouchWorld.StartAsync();
         using var mallory = new CliSandbox();
-        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", "alice@example.com"], environment, directory.Path);
-        Assert.Equal(0, (await mallory.RunAsync("enroll", "--server", rogue.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
-        Assert.Equal(0, (await mallory.RunAsync("login")).ExitCode);
+        await rogue.EnrollAndLoginAsync(mallory, "alice@example.com");
 
         var result = await VouchAsync(mallory, "credential", "aws", "--role", world.AudienceRole);
 
@@ -71,15 +66,10 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
 /// <summary>One Ceph RGW, one Vouch server registered with it, three roles and two logged-in users, shared by the tests.</summary>
 public sealed class RgwWorld : IAsyncLifetime
 {
-    private readonly TemporaryDirectory _serverDirectory = new("vouch-e2e-server-");
     public CliSandbox Alice { get; } = new();
     public CliSandbox Bob { get; } = new();
-    private readonly Dictionary<string, string?> _serverEnvironment = new()
-    {
-        ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-    };
     public CephRgw Rgw { get; private set; } = null!;
-    public ServerProcess Server { get; private set; } = null!;
+    public VouchWorld Vouch { get; private set; } = null!;
     public string AudienceRole { get; private set; } = null!;
     public string AliceRole { get; private set; } = null!;
     public string DomainRole { get; private set; } = null!;
@@ -87,31 +77,24 @@ public sealed class RgwWorld : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var rgw = CephRgw.StartAsync();
-        Server = await ServerProcess.StartAsync(_serverDirectory.Path, ["--attestation", "any"], _serverEnvironment);
+        Vouch = await VouchWorld.StartAsync();
         Rgw = await rgw;
-        var host = Server.Issuer["http://".Length..];
-        await Rgw.RegisterIssuerAsync(Server.Issuer, audience: host);
-        AudienceRole = await Rgw.CreateRoleAsync("VouchAudience", Server.Issuer, $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}");
-        AliceRole = await Rgw.CreateRoleAsync("VouchAlice", Server.Issuer, $"{{\"StringEquals\":{{\"{host}:sub\":\"alice@example.com\"}}}}");
-        DomainRole = await Rgw.CreateRoleAsync("VouchExampleCom", Server.Issuer, $"{{\"StringLike\":{{\"{host}:sub\":\"*@example.com\"}}}}");
-        await LoginAsync(Alice, "alice@example.com");
-        await LoginAsync(Bob, "bob@other.org");
+        var issuer = Vouch.Issuer;
+        var host = issuer["http://".Length..];
+        await Rgw.RegisterIssuerAsync(issuer, audience: host);
+        AudienceRole = await Rgw.CreateRoleAsync("VouchAudience", issuer, $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}");
+        AliceRole = await Rgw.CreateRoleAsync("VouchAlice", issuer, $"{{\"StringEquals\":{{\"{host}:sub\":\"alice@example.com\"}}}}");
+        DomainRole = await Rgw.CreateRoleAsync("VouchExampleCom", issuer, $"{{\"StringLike\":{{\"{host}:sub\":\"*@example.com\"}}}}");
+        await Vouch.EnrollAndLoginAsync(Alice, "alice@example.com");
+        await Vouch.EnrollAndLoginAsync(Bob, "bob@other.org");
     }
 
     public async Task DisposeAsync()
     {
         Alice.Dispose();
         Bob.Dispose();
-        if (Server is not null) await Server.DisposeAsync();
+        if (Vouch is not null) await Vouch.DisposeAsync();
         if (Rgw is not null) await Rgw.DisposeAsync();
-        _serverDirectory.Dispose();
-    }
-
-    private async Task LoginAsync(CliSandbox user, string email)
-    {
-        var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, ["invite", "--email", email], _serverEnvironment, _serverDirectory.Path);
-        Assert.Equal(0, (await user.RunAsync("enroll", "--server", Server.Issuer, "--invite", invite.StandardOutput.Trim())).ExitCode);
-        Assert.Equal(0, (await user.RunAsync("login")).ExitCode);
     }
 
     /// <summary>Runs vouch for <paramref name="user"/> with RGW as its STS.</summary>

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Vouch.Testing;
 
 /// <summary>
-/// Independent relying parties written by others: jose (<c>createRemoteJWKSet</c> + <c>jwtVerify</c>) and
-/// openid-client (discovery), run with Node from <c>test/peers/node</c>.
+/// Independent relying parties written by others: jose (<c>createRemoteJWKSet</c> + <c>jwtVerify</c>,
+/// <c>calculateJwkThumbprint</c>) and openid-client (discovery), run with Node from <c>test/peers/node</c>.
 /// </summary>
 public static class NodePeers
 {
@@ -16,6 +16,9 @@ public static class NodePeers
 
     /// <summary>Runs OIDC discovery against <paramref name="issuer"/>; the JSON has <c>ok</c> and <c>metadata</c>.</summary>
     public static Task<JsonElement> DiscoverAsync(string issuer) => RunAsync("discover.mjs", issuer);
+
+    /// <summary>The RFC 7638 SHA-256 thumbprint of <paramref name="jwk"/> as jose computes it; the JSON has <c>ok</c> and <c>thumbprint</c>.</summary>
+    public static Task<JsonElement> JwkThumbprintAsync(JsonElement jwk) => RunAsync("thumbprint.mjs", jwk.GetRawText());
 
     private static async Task<JsonElement> RunAsync(string script, params string[] arguments)
     {

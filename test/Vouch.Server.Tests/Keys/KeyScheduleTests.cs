@@ -1,4 +1,8 @@
+using Microsoft.Extensions.Time.Testing;
+using Vouch.Server.Audit;
 using Vouch.Server.Keys;
+using Vouch.Server.Persistence;
+using Vouch.Testing;
 using Xunit;
 
 namespace Vouch.Server.Tests.Keys;
@@ -57,8 +61,44 @@ public sealed class KeyScheduleTests
     }
 
     [Fact]
-    public void A_key_is_published_before_it_signs_by_more_than_the_jwks_cache_lifetime()
+    public async Task A_key_is_published_for_a_jwks_cache_lifetime_and_a_refresh_before_it_signs_even_right_after_keys_rotate()
     {
-        Assert.True(KeyPolicy.PublishLead > KeyPolicy.JwksMaxAge + KeyPolicy.RefreshInterval);
+        using var directory = new TemporaryDirectory();
+        using var kek = KeyEncryptionKey.Generate();
+        var time = new FakeTimeProvider(T0);
+        var factory = new VouchDbContextFactory(DatabaseSettings.Parse(directory.File("vouch.db")));
+        await new DatabaseMigrator(factory).MigrateAsync(CancellationToken.None);
+        var store = new KeyStore(factory, new AuditLog(factory, time), time, new KeyPolicy(TimeSpan.FromDays(30)), new SigningKeyFactory(kek));
+        // `keys rotate` twice in a row, then twice more, each soon after the key it promotes was created.
+        TimeSpan[] rotations = [TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2.5), TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(8.5)];
+
+        // The keys as an instance reads them at each refresh, with the rotation service's pass run first.
+        var readAt = new Dictionary<DateTimeOffset, KeySchedule<SigningKeyRecord>>();
+        for (var at = T0; at <= T0.AddMinutes(20); at += KeyPolicy.RefreshInterval)
+        {
+            time.SetUtcNow(at);
+            await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+            if (rotations.Contains(at - T0)) await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
+            readAt[at] = new KeySchedule<SigningKeyRecord>(await store.LoadAsync(CancellationToken.None));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+
+        // A verifier may hold a JWKS fetched JwksMaxAge ago from an instance that read the keys RefreshInterval before.
+        var oldestView = KeyPolicy.JwksMaxAge + KeyPolicy.RefreshInterval;
+        var signers = new List<int>();
+        foreach (var at in readAt.Keys.Where(at => at - oldestView >= T0))
+        {
+            // The signer may have read the keys now or one refresh ago.
+            foreach (var signing in new[] { readAt[at].CurrentAt(at)!, readAt[at - KeyPolicy.RefreshInterval].CurrentAt(at)! })
+            {
+                signers.Add(signing.Generation);
+                for (var seen = at - oldestView; seen <= at; seen += KeyPolicy.RefreshInterval)
+                {
+                    Assert.True(readAt[seen].PublishedAt(seen).Any(k => k.Kid == signing.Kid),
+                        $"key {signing.Generation} signs at {at - T0} but the JWKS served at {seen - T0} lacks it");
+                }
+            }
+        }
+        Assert.Equal([1, 2, 3, 4], signers.Distinct());
     }
 }

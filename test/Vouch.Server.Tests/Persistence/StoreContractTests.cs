@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
@@ -94,19 +95,19 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Every_instance_signs_with_the_same_key_at_the_same_moment()
+    public async Task Every_instance_signs_with_the_key_the_rotation_named_at_the_moment_it_named()
     {
         var (store, _, _) = Instance();
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
-        await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
+        var rotation = await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
 
-        var a = await LoadedRingAsync();
-        var b = await LoadedRingAsync();
+        KeyRingProvider[] instances = [await LoadedRingAsync(), await LoadedRingAsync()];
 
-        foreach (var minutes in new[] { 0, 5, 6, 7, 60 })
+        var handover = rotation.ActivatesAt;
+        foreach (var at in new[] { Time.GetUtcNow(), handover.AddMilliseconds(-1), handover, handover.AddHours(1) })
         {
-            var at = Time.GetUtcNow().AddMinutes(minutes);
-            Assert.Equal(a.Ring.CurrentAt(at)!.Kid, b.Ring.CurrentAt(at)!.Kid);
+            var expected = at < handover ? rotation.PreviousKid : rotation.Kid;
+            Assert.All(instances, instance => Assert.Equal(expected, instance.Ring.CurrentAt(at)!.Kid));
         }
     }
 
@@ -169,16 +170,20 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_restarted_instance_loads_the_same_keys()
+    public async Task A_restarted_instance_publishes_the_keys_that_were_audited_as_created()
     {
         var (store, _, _) = Instance();
-        await store.EnsureAsync(AuditActors.System, CancellationToken.None);
-        var first = await LoadedRingAsync();
+        var created = await store.EnsureAsync(AuditActors.System, CancellationToken.None);
 
         var restarted = await LoadedRingAsync();
 
-        Assert.Equal(first.Ring.CurrentAt(Time.GetUtcNow())!.Kid, restarted.Ring.CurrentAt(Time.GetUtcNow())!.Kid);
-        Assert.Equal(first.Ring.Keys.Select(k => k.Kid), restarted.Ring.Keys.Select(k => k.Kid));
+        var first = created.Single(e => e.Data["reason"] == "first key");
+        var next = created.Single(e => e.Data["reason"] == "next key");
+        Assert.Equal([first.Data["kid"], next.Data["kid"]], restarted.Ring.PublishedAt(Time.GetUtcNow()).Select(k => k.Kid));
+        Assert.Equal(
+            [DateTimeOffset.Parse(first.Data["activates_at"], CultureInfo.InvariantCulture), DateTimeOffset.Parse(next.Data["activates_at"], CultureInfo.InvariantCulture)],
+            restarted.Ring.Keys.Select(k => k.ActivatesAt));
+        Assert.All(restarted.Ring.Keys, k => Assert.NotNull(k.Credentials));
     }
 
     [Fact]
