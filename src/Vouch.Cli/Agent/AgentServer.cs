@@ -208,7 +208,7 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
 
     private Task<TokenResponse> IssueTokenAsync(Session session, string? audience, CancellationToken cancellationToken) =>
         new VouchServerClient(http, session.Server).PostAsync(
-            "/api/v1/token", new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
+            ApiRoutes.Token, new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
             ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
 
     /// <summary>Turns the expected failures of <paramref name="work"/> into agent errors; forgets a session the server ended.</summary>

@@ -20,10 +20,10 @@ internal static class LoginCommand
             var config = CliConfig.Load(context.Paths);
             var url = CliConfig.ResolveServer(parse.GetValue(server), context.Environment, config);
             var client = new VouchServerClient(context.Http, url);
-            var started = await client.PostAsync("/api/v1/login/options", new LoginOptionsRequest(null),
+            var started = await client.PostAsync(ApiRoutes.LoginOptions, new LoginOptionsRequest(null),
                 ProtocolJsonContext.Default.LoginOptionsRequest, ProtocolJsonContext.Default.CeremonyOptionsResponse, null, cancellationToken);
             var assertion = context.Authenticator().GetAssertion(started.Options, client.Origin);
-            var login = await client.PostAsync("/api/v1/login",
+            var login = await client.PostAsync(ApiRoutes.Login,
                 new LoginRequest(started.Ceremony, JsonDocument.Parse(assertion.ToJsonString()).RootElement),
                 ProtocolJsonContext.Default.LoginRequest, ProtocolJsonContext.Default.LoginResponse, null, cancellationToken);
 
