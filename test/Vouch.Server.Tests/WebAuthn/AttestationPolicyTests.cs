@@ -6,7 +6,7 @@ using System.Text.Json;
 using Vouch.Protocol;
 using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
-using Vouch.Cli.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Testing;
 using Xunit;
 

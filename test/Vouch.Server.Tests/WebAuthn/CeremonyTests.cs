@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Users;
-using Vouch.Cli.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Testing;
 using Xunit;
 
