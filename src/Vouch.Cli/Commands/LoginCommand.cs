@@ -32,6 +32,7 @@ internal static class LoginCommand
             {
                 Op = AgentOperations.Login, Server = url, Session = login.Session, Email = login.Email, ExpiresAt = login.ExpiresAt,
             }, cancellationToken);
+            if (stored is { Ok: false, Error: AgentErrors.Internal }) throw AgentClient.Refusal(stored);
             if (stored is not { Ok: true })
                 throw new CliException(ExitCodes.Failed, $"the vouch agent did not take the session: {stored?.Message ?? "no answer"}");
             if (config.Server != url) (config with { Server = url }).Save(context.Paths);
