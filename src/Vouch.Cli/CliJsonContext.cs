@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using Vouch.Cli.Agent;
-using Vouch.Cli.Authenticators;
 using Vouch.Cli.Commands;
 using Vouch.Cli.Configuration;
 
@@ -11,7 +10,6 @@ namespace Vouch.Cli;
 [JsonSerializable(typeof(CliConfig))]
 [JsonSerializable(typeof(AgentRequest))]
 [JsonSerializable(typeof(AgentResponse))]
-[JsonSerializable(typeof(SoftwareAuthenticatorState))]
 [JsonSerializable(typeof(StatusView))]
 [JsonSerializable(typeof(Vouch.Cli.Aws.AwsCredentials))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -28,4 +28,7 @@ public static class ExitCodes
 
     /// <summary>The Vouch server refused the request (invite used, key not accepted...).</summary>
     public const int Refused = 8;
+
+    /// <summary>The agent failed unexpectedly (a bug); the session, if any, is still held.</summary>
+    public const int AgentFailed = 9;
 }

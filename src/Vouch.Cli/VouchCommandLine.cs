@@ -1,9 +1,13 @@
 using System.CommandLine;
+using Vouch.Authenticators;
 using Vouch.Cli.Commands;
 
 namespace Vouch.Cli;
 
-/// <summary>The <c>vouch</c> command line. Expected failures print one line to stderr and exit with their code.</summary>
+/// <summary>
+/// The <c>vouch</c> command line. Expected failures (<see cref="CliException"/>, <see cref="AuthenticatorException"/>)
+/// print one line to stderr and exit with their code.
+/// </summary>
 public static class VouchCommandLine
 {
     public static RootCommand Create(CliContext context) => new("Vouch: short-lived AWS credentials backed by your YubiKey")
@@ -38,8 +42,21 @@ public static class VouchCommandLine
         }
         catch (CliException e)
         {
-            context.Console.Errors.WriteLine($"vouch: {e.Message}");
-            return e.ExitCode;
+            return Fail(context, e.Message, e.ExitCode);
         }
+        catch (AuthenticatorException e)
+        {
+            return Fail(context, e.Message, e.Failure switch
+            {
+                AuthenticatorFailure.BadConfiguration => ExitCodes.BadConfiguration,
+                _ => ExitCodes.NoKey,
+            });
+        }
+    }
+
+    private static int Fail(CliContext context, string message, int exitCode)
+    {
+        context.Console.Errors.WriteLine($"vouch: {message}");
+        return exitCode;
     }
 }

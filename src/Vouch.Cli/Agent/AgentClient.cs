@@ -34,16 +34,13 @@ public static class AgentClient
     public static async Task<AgentResponse> RequestAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken)
     {
         var response = await SendAsync(paths, request, cancellationToken)
-            ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'");
-        if (response.Ok) return response;
-        throw new CliException(response.Error switch
-        {
-            AgentErrors.NotLoggedIn => ExitCodes.NotLoggedIn,
-            AgentErrors.ServerUnreachable => ExitCodes.ServerUnreachable,
-            AgentErrors.AwsRefused => ExitCodes.AwsRefused,
-            _ => ExitCodes.Refused,
-        }, response.Message ?? response.Error ?? "the agent refused");
+            ?? throw new CliException(ExitCodes.NotLoggedIn, AgentErrors.NotLoggedInMessage);
+        return response.Ok ? response : throw Refusal(response);
     }
+
+    /// <summary>The <see cref="CliException"/> for a failed answer, with the exit code of its error (<see cref="AgentErrors.ExitCode"/>).</summary>
+    public static CliException Refusal(AgentResponse response) =>
+        new(AgentErrors.ExitCode(response.Error), response.Message ?? response.Error ?? "the agent refused");
 
     public static async Task<bool> IsRunningAsync(CliPaths paths) =>
         await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;

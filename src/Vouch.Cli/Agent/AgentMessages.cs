@@ -42,14 +42,3 @@ public sealed record AgentResponse
 
     public static AgentResponse Fail(string error, string message) => new() { Ok = false, Error = error, Message = message };
 }
-
-/// <summary>The stable agent error codes.</summary>
-public static class AgentErrors
-{
-    public const string NotLoggedIn = "not_logged_in";
-    public const string ServerUnreachable = "server_unreachable";
-    public const string Refused = "refused";
-    public const string BadRequest = "bad_request";
-    public const string Forbidden = "forbidden";
-    public const string AwsRefused = "aws_refused";
-}

@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Vouch.Authenticators;
 using Vouch.Cli.Terminal;
 
 namespace Vouch.Cli.Authenticators;
@@ -68,7 +69,7 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
             Check(Libfido2.AssertSetUp(assertion, Libfido2.OptTrue), "require presence");
             console.Errors.WriteLine("Touch your YubiKey...");
             Check(Libfido2.DevGetAssert(device.Handle, assertion, pin), "get assertion");
-            if (Libfido2.AssertCount(assertion) == 0) throw new CliException(ExitCodes.NoKey, "this YubiKey holds no credential for this server: run 'vouch enroll'");
+            if (Libfido2.AssertCount(assertion) == 0) throw new AuthenticatorException(AuthenticatorFailure.NoKey, "this YubiKey holds no credential for this server: run 'vouch enroll'");
 
             // libfido2 hands authenticator data as a CBOR byte string; WebAuthn wants the bytes inside.
             var authData = UnwrapCborByteString(Libfido2.Copy(Libfido2.AssertAuthDataPtr(assertion, 0), Libfido2.AssertAuthDataLen(assertion, 0)));
@@ -86,7 +87,7 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
     private string? AskPin()
     {
         if (!console.IsInteractive)
-            throw new CliException(ExitCodes.NoKey, "a YubiKey PIN is needed but no terminal is attached: run this command in a terminal");
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey, "a YubiKey PIN is needed but no terminal is attached: run this command in a terminal");
         var pin = console.ReadSecret("YubiKey PIN: ");
         return string.IsNullOrEmpty(pin) ? null : pin;
     }
@@ -99,20 +100,20 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
         }
         catch (DllNotFoundException)
         {
-            throw new CliException(ExitCodes.NoKey, "libfido2 is not installed (apt-get install libfido2-1)");
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey, "libfido2 is not installed (apt-get install libfido2-1)");
         }
         var list = Libfido2.DevInfoNew(16);
         try
         {
             if (Libfido2.DevInfoManifest(list, 16, out var found) != Libfido2.Ok || found == 0)
-                throw new CliException(ExitCodes.NoKey, "no security key found: insert your YubiKey and try again");
+                throw new AuthenticatorException(AuthenticatorFailure.NoKey, "no security key found: insert your YubiKey and try again");
             var path = Marshal.PtrToStringUTF8(Libfido2.DevInfoPath(Libfido2.DevInfoPtr(list, 0)))!;
             var dev = Libfido2.DevNew();
             var opened = Libfido2.DevOpen(dev, path);
             if (opened != Libfido2.Ok)
             {
                 Libfido2.DevFree(ref dev);
-                throw new CliException(ExitCodes.NoKey, $"cannot open the security key at {path}: {Libfido2.Describe(opened)} (check the udev rules for your user)");
+                throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"cannot open the security key at {path}: {Libfido2.Describe(opened)} (check the udev rules for your user)");
             }
             return new Device(dev);
         }
@@ -125,7 +126,7 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
     private static void Check(int code, string step)
     {
         if (code == Libfido2.Ok) return;
-        throw new CliException(ExitCodes.NoKey, code switch
+        throw new AuthenticatorException(AuthenticatorFailure.NoKey, code switch
         {
             Libfido2.ErrPinInvalid => "wrong PIN: try again (the key blocks after 8 wrong PINs in a row)",
             Libfido2.ErrPinBlocked => "the YubiKey's PIN is blocked: reset the FIDO application (ykman fido reset) and enroll again",
@@ -145,7 +146,7 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
     {
         if (cbor.Length == 0 || (cbor[0] >> 5) != 2) return cbor;
         var info = cbor[0] & 0x1f;
-        var offset = info switch { < 24 => 1, 24 => 2, 25 => 3, 26 => 5, _ => throw new CliException(ExitCodes.NoKey, "the security key returned malformed data") };
+        var offset = info switch { < 24 => 1, 24 => 2, 25 => 3, 26 => 5, _ => throw new AuthenticatorException(AuthenticatorFailure.NoKey, "the security key returned malformed data") };
         return cbor[offset..];
     }
 

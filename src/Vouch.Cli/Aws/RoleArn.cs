@@ -22,21 +22,6 @@ public static partial class RoleArn
     private static partial Regex Shape();
 }
 
-/// <summary>AWS region names such as <c>eu-west-1</c> or <c>us-gov-west-1</c>.</summary>
-public static partial class AwsRegion
-{
-    public const string Default = "us-east-1";
-
-    public static bool IsValid(string? region) => region is not null && Shape().IsMatch(region);
-
-    public static string Require(string? region) => IsValid(region)
-        ? region!
-        : throw new CliException(ExitCodes.BadConfiguration, $"'{region}' is not an AWS region (like eu-west-1)");
-
-    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", RegexOptions.CultureInvariant)]
-    private static partial Regex Shape();
-}
-
 /// <summary>
 /// The <c>RoleSessionName</c> for a user: the email, keeping only <c>[\w+=,.@-]</c> and at most 64 characters,
 /// so CloudTrail shows <c>assumed-role/ROLE/alice@example.com</c>.

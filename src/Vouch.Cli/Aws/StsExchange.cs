@@ -2,6 +2,7 @@ using Amazon;
 using Amazon.Runtime;
 using Amazon.SecurityToken;
 using Amazon.SecurityToken.Model;
+using Vouch.Protocol;
 
 namespace Vouch.Cli.Aws;
 
@@ -77,11 +78,11 @@ public static class StsExchange
         var message = e.ErrorCode switch
         {
             "InvalidIdentityToken" =>
-                $"AWS rejected the Vouch token (InvalidIdentityToken: {e.Message}): check that IAM has an OIDC provider for {issuer} whose client id (audience) matches, and that AWS can fetch {issuer}/.well-known/jwks.json",
+                $"AWS rejected the Vouch token (InvalidIdentityToken: {e.Message}): check that IAM has an OIDC provider for {issuer} whose client id (audience) matches, and that AWS can fetch {issuer}{ApiRoutes.Jwks}",
             "ExpiredTokenException" or "ExpiredToken" =>
                 $"AWS says the Vouch token expired (ExpiredTokenException): check the clocks of the Vouch server and this machine",
             "IDPCommunicationError" =>
-                $"AWS could not reach the Vouch server to check the token (IDPCommunicationError): {issuer}/.well-known/openid-configuration must be reachable from AWS over https",
+                $"AWS could not reach the Vouch server to check the token (IDPCommunicationError): {issuer}{ApiRoutes.Discovery} must be reachable from AWS over https",
             "IDPRejectedClaim" =>
                 $"AWS rejected a claim of the Vouch token (IDPRejectedClaim: {e.Message})",
             "AccessDenied" or "AccessDeniedException" =>

@@ -1,3 +1,5 @@
+using Vouch.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Cli.Authenticators;
 using Vouch.Cli.Configuration;
 using Vouch.Cli.Terminal;

@@ -42,7 +42,7 @@ internal static class CredentialCommand
         };
         format.AcceptOnlyFromAmong(CredentialProcessFormat, "env", "json");
         var duration = new Option<int>("--duration") { Description = "seconds, 900 to 3600", DefaultValueFactory = _ => AwsCredentialRequest.DefaultDurationSeconds };
-        var region = new Option<string?>("--region") { Description = "the STS region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)" };
+        var region = new Option<string?>("--region") { Description = $"the STS region (default: {AwsRegion.Precedence})" };
         var command = new Command("aws", "Print temporary AWS credentials for a role (for credential_process)") { role, format, duration, region };
         command.SetAction(async (parse, cancellationToken) =>
         {

@@ -19,10 +19,10 @@ internal static class EnrollCommand
             var config = CliConfig.Load(context.Paths);
             var url = CliConfig.ResolveServer(parse.GetValue(server), context.Environment, config);
             var client = new VouchServerClient(context.Http, url);
-            var started = await client.PostAsync("/api/v1/enroll/options", new EnrollOptionsRequest(parse.GetValue(invite)!.Trim()),
+            var started = await client.PostAsync(ApiRoutes.EnrollOptions, new EnrollOptionsRequest(parse.GetValue(invite)!.Trim()),
                 ProtocolJsonContext.Default.EnrollOptionsRequest, ProtocolJsonContext.Default.CeremonyOptionsResponse, null, cancellationToken);
             var credential = context.Authenticator().MakeCredential(started.Options, client.Origin);
-            var enrolled = await client.PostAsync("/api/v1/enroll",
+            var enrolled = await client.PostAsync(ApiRoutes.Enroll,
                 new EnrollRequest(started.Ceremony, JsonDocument.Parse(credential.ToJsonString()).RootElement),
                 ProtocolJsonContext.Default.EnrollRequest, ProtocolJsonContext.Default.EnrollResponse, null, cancellationToken);
             (config with { Server = url }).Save(context.Paths);

@@ -11,7 +11,7 @@ internal static class ExecCommand
     {
         var role = new Option<string>("--role") { Description = "the IAM role ARN to assume", Required = true };
         var duration = new Option<int>("--duration") { Description = "seconds, 900 to 3600", DefaultValueFactory = _ => AwsCredentialRequest.DefaultDurationSeconds };
-        var region = new Option<string?>("--region") { Description = "the region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)" };
+        var region = new Option<string?>("--region") { Description = $"the region (default: {AwsRegion.Precedence})" };
         var command = new Argument<string[]>("command") { Description = "the command and its arguments, after --", Arity = ArgumentArity.OneOrMore };
         var exec = new Command("exec", "Run a command with temporary AWS credentials for a role") { role, duration, region, command };
         exec.SetAction(async (parse, cancellationToken) =>

@@ -20,10 +20,10 @@ internal static class LoginCommand
             var config = CliConfig.Load(context.Paths);
             var url = CliConfig.ResolveServer(parse.GetValue(server), context.Environment, config);
             var client = new VouchServerClient(context.Http, url);
-            var started = await client.PostAsync("/api/v1/login/options", new LoginOptionsRequest(null),
+            var started = await client.PostAsync(ApiRoutes.LoginOptions, new LoginOptionsRequest(null),
                 ProtocolJsonContext.Default.LoginOptionsRequest, ProtocolJsonContext.Default.CeremonyOptionsResponse, null, cancellationToken);
             var assertion = context.Authenticator().GetAssertion(started.Options, client.Origin);
-            var login = await client.PostAsync("/api/v1/login",
+            var login = await client.PostAsync(ApiRoutes.Login,
                 new LoginRequest(started.Ceremony, JsonDocument.Parse(assertion.ToJsonString()).RootElement),
                 ProtocolJsonContext.Default.LoginRequest, ProtocolJsonContext.Default.LoginResponse, null, cancellationToken);
 
@@ -32,6 +32,7 @@ internal static class LoginCommand
             {
                 Op = AgentOperations.Login, Server = url, Session = login.Session, Email = login.Email, ExpiresAt = login.ExpiresAt,
             }, cancellationToken);
+            if (stored is { Ok: false, Error: AgentErrors.Internal }) throw AgentClient.Refusal(stored);
             if (stored is not { Ok: true })
                 throw new CliException(ExitCodes.Failed, $"the vouch agent did not take the session: {stored?.Message ?? "no answer"}");
             if (config.Server != url) (config with { Server = url }).Save(context.Paths);

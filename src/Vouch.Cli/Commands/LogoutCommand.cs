@@ -12,6 +12,7 @@ internal static class LogoutCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var response = await AgentClient.SendAsync(context.Paths, new AgentRequest { Op = AgentOperations.Logout }, cancellationToken);
+            if (response is { Ok: false }) throw AgentClient.Refusal(response);
             if (response is null or { Email: null })
             {
                 context.Console.Errors.WriteLine("Not logged in.");

@@ -15,7 +15,7 @@ internal static class SetupAwsCommand
     {
         var role = new Option<string?>("--role") { Description = "the IAM role ARN (asked for when a terminal is attached)" };
         var profile = new Option<string?>("--profile") { Description = $"the profile name (default {DefaultProfile})" };
-        var region = new Option<string?>("--region") { Description = "the profile's region (default: AWS_REGION, AWS_DEFAULT_REGION, us-east-1)" };
+        var region = new Option<string?>("--region") { Description = $"the profile's region (default: {AwsRegion.Precedence})" };
         var force = new Option<bool>("--force") { Description = "replace a profile of that name that vouch did not write" };
         var aws = new Command("aws", "Write an AWS profile that gets its credentials from vouch") { role, profile, region, force };
         aws.SetAction((parse, cancellationToken) =>
@@ -25,7 +25,7 @@ internal static class SetupAwsCommand
             var name = parse.GetValue(profile) ?? (context.Console.IsInteractive ? Ask(context, "Profile name", DefaultProfile) : DefaultProfile);
             if (string.IsNullOrWhiteSpace(name) || name.Any(c => char.IsWhiteSpace(c) || c is '[' or ']'))
                 throw new CliException(ExitCodes.BadConfiguration, $"--profile '{name}' must be one word without brackets");
-            var defaultRegion = context.Environment("AWS_REGION") ?? context.Environment("AWS_DEFAULT_REGION") ?? AwsRegion.Default;
+            var defaultRegion = AwsRegion.FromEnvironment(context.Environment);
             var chosenRegion = AwsRegion.Require(parse.GetValue(region) ?? (context.Console.IsInteractive ? Ask(context, "Region", defaultRegion) : defaultRegion));
 
             var self = Environment.ProcessPath ?? throw new CliException(ExitCodes.Failed, "cannot find the path of the vouch executable");
@@ -47,8 +47,7 @@ internal static class SetupAwsCommand
     {
         if (!context.Console.IsInteractive)
             throw new CliException(ExitCodes.BadConfiguration, $"{what} is missing: pass it as a flag (no terminal to ask on)");
-        context.Console.Errors.Write(defaultValue is null ? $"{what}: " : $"{what} [{defaultValue}]: ");
-        var answer = Console.ReadLine()?.Trim();
+        var answer = context.Console.ReadLine(defaultValue is null ? $"{what}: " : $"{what} [{defaultValue}]: ")?.Trim();
         return string.IsNullOrEmpty(answer) ? defaultValue ?? throw new CliException(ExitCodes.BadConfiguration, $"{what} is required") : answer;
     }
 }

@@ -23,6 +23,8 @@ internal static class StatusCommand
         command.SetAction(async (parse, cancellationToken) =>
         {
             var response = await AgentClient.SendAsync(context.Paths, new AgentRequest { Op = AgentOperations.Status }, cancellationToken);
+            // Only a missing session is "not logged in"; any other failure (the agent failed, say) is reported as itself.
+            if (response is { Ok: false } && response.Error != AgentErrors.NotLoggedIn) throw AgentClient.Refusal(response);
             var view = response is { Ok: true }
                 ? new StatusView(true, response.Email, response.Server, response.ExpiresAt)
                 : new StatusView(false, null, null, null);
@@ -36,7 +38,7 @@ internal static class StatusCommand
             }
             else
             {
-                context.Console.Errors.WriteLine("not logged in: run 'vouch login'");
+                context.Console.Errors.WriteLine(AgentErrors.NotLoggedInMessage);
             }
             return view.LoggedIn ? ExitCodes.Ok : ExitCodes.NotLoggedIn;
         });

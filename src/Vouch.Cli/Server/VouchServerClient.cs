@@ -17,10 +17,10 @@ public sealed class VouchServerClient(HttpClient http, string server)
     /// <summary>The WebAuthn origin of the server (scheme, host and port).</summary>
     public string Origin => new Uri(server).GetLeftPart(UriPartial.Authority);
 
-    /// <summary>Ends the session on the server (<c>POST /api/v1/logout</c>).</summary>
+    /// <summary>Ends the session on the server (<c>POST</c> <see cref="ApiRoutes.Logout"/>).</summary>
     public async Task LogoutAsync(string bearer, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, server + "/api/v1/logout");
+        using var request = new HttpRequestMessage(HttpMethod.Post, server + ApiRoutes.Logout);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         using var response = await SendAsync(request, cancellationToken);
         // 401: the session had already ended, which is what logging out wants.

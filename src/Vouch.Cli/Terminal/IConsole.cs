@@ -9,6 +9,9 @@ public interface IConsole
     /// <summary>True when a person can answer prompts (stdin and stderr are terminals).</summary>
     bool IsInteractive { get; }
 
+    /// <summary>Shows <paramref name="prompt"/> on <see cref="Errors"/> and reads a line; null when no terminal is attached.</summary>
+    string? ReadLine(string prompt);
+
     /// <summary>Reads a line without echoing it (PINs); null when no terminal is attached.</summary>
     string? ReadSecret(string prompt);
 }
@@ -19,6 +22,13 @@ public sealed class SystemConsole : IConsole
     public TextWriter Out => Console.Out;
     public TextWriter Errors => Console.Error;
     public bool IsInteractive => !Console.IsInputRedirected && !Console.IsErrorRedirected;
+
+    public string? ReadLine(string prompt)
+    {
+        if (!IsInteractive) return null;
+        Console.Error.Write(prompt);
+        return Console.ReadLine();
+    }
 
     public string? ReadSecret(string prompt)
     {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Vouch.Cli.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Protocol;
 using Vouch.Server.Users;
 using Vouch.Testing;

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
-using Vouch.Cli.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Testing;
 using Xunit;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Time.Testing;
-using Vouch.Cli.Authenticators;
+using Vouch.Authenticators.Software;
 using Vouch.Protocol;
 using Vouch.Server.Sessions;
 using Vouch.Server.WebAuthn;

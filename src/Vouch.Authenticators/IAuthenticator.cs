@@ -1,12 +1,11 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Vouch.Cli.Authenticators;
+namespace Vouch.Authenticators;
 
 /// <summary>
 /// A FIDO2 authenticator as the browser's <c>navigator.credentials</c> would use it: takes the server's WebAuthn
-/// options and answers with a PublicKeyCredential as JSON. Failures are <see cref="CliException"/>s with
-/// <see cref="ExitCodes.NoKey"/>.
+/// options and answers with a PublicKeyCredential as JSON. Expected failures are <see cref="AuthenticatorException"/>s.
 /// </summary>
 public interface IAuthenticator
 {

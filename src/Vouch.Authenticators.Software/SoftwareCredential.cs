@@ -5,7 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Vouch.Cli.Authenticators;
+namespace Vouch.Authenticators.Software;
 
 /// <summary>
 /// One software FIDO2 credential (ES256, resident, counter), for tests and demos. It attests <c>none</c> unless an
@@ -56,7 +56,7 @@ public sealed class SoftwareCredential : IAuthenticator, IDisposable
         var rpId = options.GetProperty("rpId").GetString();
         var allowed = WebAuthnEncoding.AllowedCredentials(options);
         if (rpId != RpId || (allowed.Count > 0 && !allowed.Any(id => id.AsSpan().SequenceEqual(CredentialId))))
-            throw new CliException(ExitCodes.NoKey, $"the software authenticator holds no credential for {rpId}: run 'vouch enroll' first");
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"the software authenticator holds no credential for {rpId}: run 'vouch enroll' first");
         var clientData = WebAuthnEncoding.ClientData("webauthn.get", options.GetProperty("challenge").GetString()!, origin);
         Counter++;
         var authData = AuthenticatorData(rpId!, []);

@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace Vouch.Cli.Authenticators;
+namespace Vouch.Authenticators.Software;
 
 /// <summary>The stored form of a <see cref="SoftwareCredential"/>.</summary>
 public sealed record SoftwareCredentialState
@@ -45,7 +45,7 @@ public sealed class SoftwareAuthenticator(string file) : IAuthenticator
         var state = Load();
         var rpId = options.GetProperty("rpId").GetString();
         var stored = state.Credentials.FirstOrDefault(c => c.RpId == rpId)
-            ?? throw new CliException(ExitCodes.NoKey, $"the software authenticator in {file} holds no credential for {rpId}: run 'vouch enroll' first");
+            ?? throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"the software authenticator in {file} holds no credential for {rpId}: run 'vouch enroll' first");
         using var credential = SoftwareCredential.Import(stored);
         var response = credential.GetAssertion(options, origin);
         state.Credentials[state.Credentials.IndexOf(stored)] = credential.Export();
@@ -58,11 +58,11 @@ public sealed class SoftwareAuthenticator(string file) : IAuthenticator
         if (!File.Exists(file)) return new SoftwareAuthenticatorState();
         try
         {
-            return JsonSerializer.Deserialize(File.ReadAllText(file), CliJsonContext.Default.SoftwareAuthenticatorState) ?? new SoftwareAuthenticatorState();
+            return JsonSerializer.Deserialize(File.ReadAllText(file), SoftwareJsonContext.Default.SoftwareAuthenticatorState) ?? new SoftwareAuthenticatorState();
         }
         catch (JsonException)
         {
-            throw new CliException(ExitCodes.BadConfiguration, $"{EnvironmentVariable}: {file} is not a software authenticator file");
+            throw new AuthenticatorException(AuthenticatorFailure.BadConfiguration, $"{EnvironmentVariable}: {file} is not a software authenticator file");
         }
     }
 
@@ -75,7 +75,7 @@ public sealed class SoftwareAuthenticator(string file) : IAuthenticator
                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
                }))
         {
-            JsonSerializer.Serialize(stream, state, CliJsonContext.Default.SoftwareAuthenticatorState);
+            JsonSerializer.Serialize(stream, state, SoftwareJsonContext.Default.SoftwareAuthenticatorState);
         }
         File.Move(temporary, file, overwrite: true);
     }

@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Vouch.Cli.Authenticators;
+namespace Vouch.Authenticators;
 
 /// <summary>The byte layouts of WebAuthn that every authenticator here shares: client data, attestation objects, credentials as JSON.</summary>
 public static class WebAuthnEncoding

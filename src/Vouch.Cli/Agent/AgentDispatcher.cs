@@ -1,0 +1,90 @@
+using Vouch.Cli.Aws;
+using Vouch.Cli.Server;
+using Vouch.Protocol;
+
+namespace Vouch.Cli.Agent;
+
+/// <summary>
+/// Answers one agent request by its operation. Expected failures become answers (<see cref="AgentErrors.From"/>);
+/// a session the server says has ended is forgotten. <paramref name="lifetime"/> is the agent's: an STS call shared
+/// by several askers outlives any one of them.
+/// </summary>
+internal sealed class AgentDispatcher(AgentState state, HttpClient http, CancellationToken lifetime)
+{
+    private static readonly AgentResponse NoSession = AgentResponse.Fail(AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage);
+
+    public async Task<AgentResponse> HandleAsync(AgentRequest request, CancellationToken cancellationToken)
+    {
+        var session = state.Touch();
+        switch (request)
+        {
+            case { Op: AgentOperations.Login, Server: { } server, Session: { } token, Email: { } email, ExpiresAt: { } expiresAt }:
+                state.Begin(new AgentSession(server, token, email, expiresAt));
+                return new AgentResponse { Ok = true, Email = email, Server = server, ExpiresAt = expiresAt };
+            case { Op: AgentOperations.Logout }:
+                state.End();
+                return session is null ? new AgentResponse { Ok = true } : await LogoutAsync(session, cancellationToken);
+            case { Op: AgentOperations.Status }:
+                return session is null
+                    ? NoSession
+                    : new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, ExpiresAt = session.ExpiresAt };
+            case { Op: AgentOperations.Token }:
+                return session is null ? NoSession : await TokenAsync(session, request.Audience, cancellationToken);
+            case { Op: AgentOperations.Aws, Role: { } role, DurationSeconds: { } duration, Region: { } region }:
+                return session is null ? NoSession : await AwsAsync(session, new StsTarget(region, request.StsEndpoint), role, duration);
+            default:
+                return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
+        }
+    }
+
+    private async Task<AgentResponse> LogoutAsync(AgentSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await new VouchServerClient(http, session.Server).LogoutAsync(session.Token, cancellationToken);
+            return new AgentResponse { Ok = true, Email = session.Email };
+        }
+        catch (CliException e)
+        {
+            // Forgotten here in any case; the server keeps the session until it expires or is revoked.
+            return new AgentResponse { Ok = true, Email = session.Email, ExpiresAt = session.ExpiresAt, Message = e.Message };
+        }
+    }
+
+    private async Task<AgentResponse> TokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken) =>
+        await AnswerAsync(session, async () =>
+        {
+            var token = await IssueTokenAsync(session, audience, cancellationToken);
+            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, IdToken = token.IdToken, TokenExpiresAt = token.ExpiresAt };
+        });
+
+    /// <summary>Credentials for the role from the cache, or from one STS call shared by every concurrent asker.</summary>
+    private async Task<AgentResponse> AwsAsync(AgentSession session, StsTarget target, string role, int duration) =>
+        await AnswerAsync(session, async () =>
+        {
+            var key = string.Join('\n', session.Server, session.Email, role, duration, target.Region, target.Endpoint);
+            var credentials = await state.Credentials.GetAsync(key, () => StsExchange.AssumeRoleAsync(
+                target, role, duration, session.Email, session.Server,
+                async ct => (await IssueTokenAsync(session, null, ct)).IdToken, lifetime));
+            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, Credentials = credentials };
+        });
+
+    private Task<TokenResponse> IssueTokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken) =>
+        new VouchServerClient(http, session.Server).PostAsync(
+            ApiRoutes.Token, new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
+            ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
+
+    /// <summary>Turns the expected failures of <paramref name="work"/> into answers; forgets a session the server ended.</summary>
+    private async Task<AgentResponse> AnswerAsync(AgentSession session, Func<Task<AgentResponse>> work)
+    {
+        try
+        {
+            return await work();
+        }
+        catch (CliException e)
+        {
+            if (e.ExitCode == ExitCodes.NotLoggedIn) state.Forget(session);
+            return AgentErrors.From(e);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using Vouch.Cli.Aws;
+
+namespace Vouch.Cli.Agent;
+
+/// <summary>
+/// The agent's memory: the session (forgotten once it expires), the AWS credentials cached for it, and when the
+/// agent was last asked anything, which decides when it exits for idleness. Safe to use from every connection at once.
+/// </summary>
+internal sealed class AgentState(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private AgentSession? _session;
+    private DateTimeOffset _lastActive = time.GetUtcNow();
+
+    /// <summary>AWS credentials for the current session; cleared whenever the session changes or ends.</summary>
+    public CredentialCache Credentials { get; } = new(time);
+
+    /// <summary>Records a request; the session, unless there is none or it has expired.</summary>
+    public AgentSession? Touch()
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            _lastActive = now;
+            return Current(now);
+        }
+    }
+
+    /// <summary>Holds <paramref name="session"/> instead of any earlier one, whose credentials are forgotten.</summary>
+    public void Begin(AgentSession session)
+    {
+        lock (_gate) _session = session;
+        Credentials.Clear();
+    }
+
+    /// <summary>Forgets the session and its credentials.</summary>
+    public void End()
+    {
+        lock (_gate) _session = null;
+        Credentials.Clear();
+    }
+
+    /// <summary>Forgets <paramref name="ended"/> (the server said it ended) unless another session has replaced it.</summary>
+    public void Forget(AgentSession ended)
+    {
+        lock (_gate)
+        {
+            if (ReferenceEquals(_session, ended)) _session = null;
+        }
+        Credentials.Clear();
+    }
+
+    /// <summary>True when the agent has held no session and answered nothing for longer than <paramref name="limit"/>.</summary>
+    public bool IsIdle(TimeSpan limit)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            // Holding a session counts as activity: the agent stays while its user is logged in.
+            if (Current(now) is not null) _lastActive = now;
+            return now - _lastActive > limit;
+        }
+    }
+
+    private AgentSession? Current(DateTimeOffset now)
+    {
+        if (_session is { } session && session.ExpiresAt <= now) _session = null;
+        return _session;
+    }
+}

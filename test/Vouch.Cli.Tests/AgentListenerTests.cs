@@ -1,0 +1,70 @@
+using Vouch.Cli.Agent;
+using Vouch.Cli.Configuration;
+using Xunit;
+
+namespace Vouch.Cli.Tests;
+
+public sealed class AgentListenerTests : IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("vouch-agent-").FullName;
+    private readonly StringWriter _log = new();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private CliPaths Paths => new(Path.Combine(_directory, "config"), Path.Combine(_directory, "run", "agent.sock"));
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_request_whose_handler_throws_is_answered_as_an_agent_failure_and_the_next_request_is_served(bool throwsAsynchronously)
+    {
+        var calls = 0;
+        Task<AgentResponse> Handle(AgentRequest request, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref calls) > 1) return Task.FromResult(new AgentResponse { Ok = true, Email = "alice@example.com" });
+            return throwsAsynchronously
+                ? Task.FromException<AgentResponse>(new InvalidOperationException("a bug in a handler"))
+                : throw new InvalidOperationException("a bug in a handler");
+        }
+        using var stop = new CancellationTokenSource();
+        var listening = await StartAsync(Handle, stop.Token);
+
+        var failed = await Assert.ThrowsAsync<CliException>(() =>
+            AgentClient.RequestAsync(Paths, new AgentRequest { Op = AgentOperations.Token }, CancellationToken.None));
+        var next = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status });
+        await stop.CancelAsync();
+        await listening;
+
+        Assert.Equal(ExitCodes.AgentFailed, failed.ExitCode);
+        Assert.StartsWith("the agent failed: InvalidOperationException", failed.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("a bug in a handler", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("a bug in a handler", _log.ToString(), StringComparison.Ordinal);
+        Assert.NotNull(next);
+        Assert.True(next.Ok);
+        Assert.Equal("alice@example.com", next.Email);
+    }
+
+    [Fact]
+    public void An_agent_failure_has_its_own_exit_code()
+    {
+        Assert.Equal(ExitCodes.AgentFailed, AgentErrors.ExitCode(AgentErrors.Internal));
+        Assert.DoesNotContain(ExitCodes.AgentFailed, new[]
+        {
+            ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.NotLoggedIn, ExitCodes.NoKey,
+            ExitCodes.ServerUnreachable, ExitCodes.AwsRefused, ExitCodes.BadConfiguration, ExitCodes.Refused,
+        });
+    }
+
+    /// <summary>Starts the listener and waits until it accepts connections (its PID file is written after it listens).</summary>
+    private async Task<Task> StartAsync(Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
+    {
+        var listening = Task.Run(() => new AgentListener(Paths, TextWriter.Synchronized(_log)).RunAsync(handle, cancellationToken), CancellationToken.None);
+        for (var i = 0; i < 200 && !File.Exists(Paths.AgentPidFile); i++)
+        {
+            if (listening.IsCompleted) await listening;
+            await Task.Delay(25, CancellationToken.None);
+        }
+        Assert.True(File.Exists(Paths.AgentPidFile), "the listener did not start");
+        return listening;
+    }
+}
