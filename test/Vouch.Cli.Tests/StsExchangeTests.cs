@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Vouch.Cli;
 using Vouch.Cli.Aws;
@@ -21,7 +20,7 @@ public sealed class StsExchangeTests : IDisposable
 
     public StsExchangeTests()
     {
-        var port = FreePort();
+        var port = Vouch.Testing.FreePort.Next();
         _endpoint = $"http://127.0.0.1:{port}/";
         _listener.Prefixes.Add(_endpoint);
         _listener.Start();
@@ -29,13 +28,6 @@ public sealed class StsExchangeTests : IDisposable
     }
 
     public void Dispose() => _listener.Close();
-
-    private static int FreePort()
-    {
-        using var socket = new TcpListener(IPAddress.Loopback, 0);
-        socket.Start();
-        return ((IPEndPoint)socket.LocalEndpoint).Port;
-    }
 
     private async Task ServeAsync()
     {
