@@ -24,6 +24,9 @@ public static class ApiRoutes
     /// <summary><c>POST</c> with the session as bearer: a fresh ID token.</summary>
     public const string Token = ApiPrefix + "/token";
 
+    /// <summary><c>GET</c> with the session as bearer: whether the session is still live (see <see cref="SessionResponse"/>).</summary>
+    public const string Session = ApiPrefix + "/session";
+
     /// <summary><c>POST</c> with the session as bearer: ends the session on the server.</summary>
     public const string Logout = ApiPrefix + "/logout";
 

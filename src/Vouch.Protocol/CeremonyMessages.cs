@@ -39,3 +39,12 @@ public sealed record TokenResponse(
     [property: JsonPropertyName("id_token")] string IdToken,
     [property: JsonPropertyName("jti")] string Jti,
     [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// <c>GET /api/v1/session</c> with <c>Authorization: Bearer &lt;session&gt;</c>: the session is live and its user
+/// enabled (else 401 <c>invalid_session</c>/<c>session_expired</c>/<c>session_revoked</c>, or 403 <c>user_disabled</c>).
+/// Cheap: the agent asks it before serving cached credentials.
+/// </summary>
+public sealed record SessionResponse(
+    [property: JsonPropertyName("email")] string Email,
+    [property: JsonPropertyName("expires_at")] DateTimeOffset ExpiresAt);

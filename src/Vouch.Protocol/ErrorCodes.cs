@@ -21,4 +21,7 @@ public static class ErrorCodes
     public const string InvalidSession = "invalid_session";
     public const string SessionExpired = "session_expired";
     public const string SessionRevoked = "session_revoked";
+
+    /// <summary>The user's account is disabled by an administrator: no login, token or enrollment (HTTP 403).</summary>
+    public const string UserDisabled = "user_disabled";
 }

@@ -16,4 +16,5 @@ namespace Vouch.Protocol;
 [JsonSerializable(typeof(LoginResponse))]
 [JsonSerializable(typeof(TokenRequest))]
 [JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(SessionResponse))]
 public sealed partial class ProtocolJsonContext : JsonSerializerContext;
