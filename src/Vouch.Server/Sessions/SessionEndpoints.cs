@@ -8,7 +8,7 @@ using Vouch.Protocol;
 namespace Vouch.Server.Sessions;
 
 /// <summary>
-/// Registers sessions and maps logout; <see cref="RequireSession"/> guards any endpoint that acts for a logged-in
+/// Registers sessions and maps the session check and logout; <see cref="RequireSession"/> guards any endpoint that acts for a logged-in
 /// user (bearer session, rate-limited per client address at 300 requests a minute).
 /// </summary>
 public static class SessionEndpoints
@@ -25,6 +25,12 @@ public static class SessionEndpoints
 
     public static IEndpointRouteBuilder MapVouchSessions(this IEndpointRouteBuilder endpoints)
     {
+        endpoints.MapGet(ApiRoutes.Session, (HttpContext context) =>
+        {
+            var session = context.AuthenticatedSession();
+            context.Response.Headers.CacheControl = "no-store";
+            return Results.Json(new SessionResponse(session.User.Email, session.Session.ExpiresAt), ProtocolJsonContext.Default.SessionResponse);
+        }).RequireSession();
         endpoints.MapPost(ApiRoutes.Logout, async (SessionService sessions, HttpContext context) =>
         {
             var session = context.AuthenticatedSession();
