@@ -49,6 +49,26 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
     }
 
     [Fact]
+    public async Task A_domain_role_generated_by_aws_setup_and_applied_with_the_aws_cli_admits_that_domain_only()
+    {
+        // RGW's ARNs carry no account id; the provider for this issuer already exists, and the script finds it.
+        var generated = await world.Vouch.AdminAsync("aws", "setup", "--format", "cli", "--issuer", world.Vouch.Issuer,
+            "--account-id", "", "--role-name", "VouchGeneratedDomain", "--restrict-domain", "example.com");
+        Assert.True(generated.ExitCode == 0, generated.StandardError);
+
+        var applied = await ProcessRunner.RunAsync("bash", ["-c", generated.StandardOutput], world.Rgw.AdminEnvironment(), timeout: TimeSpan.FromSeconds(120));
+        var alice = await VouchAsync(world.Alice, "credential", "aws", "--role", "arn:aws:iam:::role/VouchGeneratedDomain");
+        var bob = await VouchAsync(world.Bob, "credential", "aws", "--role", "arn:aws:iam:::role/VouchGeneratedDomain");
+
+        Assert.True(applied.ExitCode == 0, applied.StandardError + applied.StandardOutput);
+        Assert.Contains("vouch setup aws --role arn:aws:iam:::role/VouchGeneratedDomain", applied.StandardError, StringComparison.Ordinal);
+        Assert.True(alice.ExitCode == 0, alice.StandardError);
+        Assert.Contains("\"AccessKeyId\"", alice.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(6, bob.ExitCode);
+        Assert.Empty(bob.StandardOutput);
+    }
+
+    [Fact]
     public async Task A_token_from_an_issuer_rgw_does_not_trust_is_refused()
     {
         // Another Vouch server, never registered with RGW, whose user claims the same email.

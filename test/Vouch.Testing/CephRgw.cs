@@ -60,17 +60,24 @@ public sealed class CephRgw : IAsyncDisposable
     private Task IamAsync(params string[] arguments) =>
         AdminAsync("aws", ["--endpoint-url", Endpoint, "--output", "text", "iam", .. arguments]);
 
+    /// <summary>
+    /// The environment of an IAM administrator of this RGW: its admin user's keys, and RGW as every AWS endpoint,
+    /// so that an unchanged <c>aws iam ...</c> script runs against it.
+    /// </summary>
+    public Dictionary<string, string?> AdminEnvironment() => new()
+    {
+        ["CEPH_CONF"] = ConfigFile,
+        ["AWS_CONFIG_FILE"] = "/dev/null",
+        ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null",
+        ["AWS_DEFAULT_REGION"] = "us-east-1",
+        ["AWS_ACCESS_KEY_ID"] = AdminKey,
+        ["AWS_SECRET_ACCESS_KEY"] = AdminSecret,
+        ["AWS_ENDPOINT_URL"] = Endpoint,
+    };
+
     private async Task AdminAsync(string program, params string[] arguments)
     {
-        var result = await ProcessRunner.RunAsync(program, arguments, new Dictionary<string, string?>
-        {
-            ["CEPH_CONF"] = ConfigFile,
-            ["AWS_CONFIG_FILE"] = "/dev/null",
-            ["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null",
-            ["AWS_DEFAULT_REGION"] = "us-east-1",
-            ["AWS_ACCESS_KEY_ID"] = AdminKey,
-            ["AWS_SECRET_ACCESS_KEY"] = AdminSecret,
-        }, timeout: TimeSpan.FromSeconds(60));
+        var result = await ProcessRunner.RunAsync(program, arguments, AdminEnvironment(), timeout: TimeSpan.FromSeconds(60));
         if (result.ExitCode != 0)
             throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {result.StandardError}");
     }

@@ -20,6 +20,9 @@ public static class NodePeers
     /// <summary>The RFC 7638 SHA-256 thumbprint of <paramref name="jwk"/> as jose computes it; the JSON has <c>ok</c> and <c>thumbprint</c>.</summary>
     public static Task<JsonElement> JwkThumbprintAsync(JsonElement jwk) => RunAsync("thumbprint.mjs", jwk.GetRawText());
 
+    /// <summary>Parses a CloudFormation template (js-yaml, CloudFormation tags allowed) or Terraform (@cdktf/hcl2json); the JSON has <c>ok</c> and <c>document</c>.</summary>
+    public static Task<JsonElement> ParseConfigAsync(string kind, string file) => RunAsync("parse-config.mjs", kind, file);
+
     private static async Task<JsonElement> RunAsync(string script, params string[] arguments)
     {
         if (!System.IO.Directory.Exists(Path.Combine(Directory, "node_modules", "jose")))

@@ -21,9 +21,10 @@ internal static class ServeCommand
         var trustedProxies = new Option<string?>("--trusted-proxies") { Description = "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For/-Proto are believed (or VOUCH_TRUSTED_PROXIES)" };
         var ceremonyRateLimit = new Option<string?>("--ceremony-rate-limit") { Description = "enroll/login requests a client address (IPv6: a /64) may make a minute; default 30 (or VOUCH_CEREMONY_RATE_LIMIT)" };
         var tokenRateLimit = new Option<string?>("--token-rate-limit") { Description = "token requests a session may make a minute; default 300 (or VOUCH_TOKEN_RATE_LIMIT)" };
+        var sourceIdentity = new Option<bool>("--source-identity") { Description = "put the user's email in tokens as AWS's source identity, kept by CloudTrail (or VOUCH_SOURCE_IDENTITY)" };
         var command = new Command("serve", "Run the Vouch server")
         {
-            issuer, listen, audience, attestation, tlsCertificate, tlsPrivateKey, trustedProxies, ceremonyRateLimit, tokenRateLimit,
+            issuer, listen, audience, attestation, tlsCertificate, tlsPrivateKey, trustedProxies, ceremonyRateLimit, tokenRateLimit, sourceIdentity,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, context, cancellationToken,
@@ -35,7 +36,8 @@ internal static class ServeCommand
             (SettingNames.TlsPrivateKey.Key, parse.GetValue(tlsPrivateKey)),
             (SettingNames.TrustedProxies.Key, parse.GetValue(trustedProxies)),
             (SettingNames.CeremonyRateLimit.Key, parse.GetValue(ceremonyRateLimit)),
-            (SettingNames.TokenRateLimit.Key, parse.GetValue(tokenRateLimit))));
+            (SettingNames.TokenRateLimit.Key, parse.GetValue(tokenRateLimit)),
+            (SettingNames.SourceIdentity.Key, parse.GetValue(sourceIdentity) ? "true" : null)));
         return command;
     }
 

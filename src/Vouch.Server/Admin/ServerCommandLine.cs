@@ -14,6 +14,7 @@ public static class ServerCommandLine
             AuditCommand.Create(context),
             InviteCommand.Create(context),
             SessionsCommand.Create(context),
+            AwsCommand.Create(context),
         };
         CommonOptions.AddTo(root);
         return root;

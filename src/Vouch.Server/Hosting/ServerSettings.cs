@@ -105,6 +105,7 @@ public sealed record ServerSettings
                 Issuer = issuer,
                 Audience = audience ?? IssuerUrl.DefaultAudience(issuer),
                 TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
+                SourceIdentity = options.SourceIdentity,
             },
             WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation, options.CeremonyRateLimit),
             Keys = new KeyPolicy(TimeSpan.FromDays(options.KeyRotationDays)),

@@ -36,6 +36,9 @@ public sealed class VouchServerOptions
     /// <summary>Days a signing key signs before the next one takes over; 1 to 365, default 30.</summary>
     public int KeyRotationDays { get; set; } = 30;
 
+    /// <summary>Put the user's email in tokens as AWS's source identity, which CloudTrail keeps across role chains; default false.</summary>
+    public bool SourceIdentity { get; set; }
+
     /// <summary>PEM file with the TLS certificate and its chain (leaf first); with <see cref="TlsPrivateKey"/>, the server serves https itself.</summary>
     public string? TlsCertificate { get; set; }
 

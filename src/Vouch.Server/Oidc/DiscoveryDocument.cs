@@ -14,6 +14,7 @@ public sealed class DiscoveryDocument(OidcOptions options)
         SubjectTypesSupported = ["public"],
         IdTokenSigningAlgValuesSupported = ["ES256"],
         ScopesSupported = ["openid", "email"],
-        ClaimsSupported = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "email", "email_verified", "hd", "amr", IdTokenService.AwsTagsClaim],
+        ClaimsSupported = ["iss", "aud", "sub", "iat", "nbf", "exp", "jti", "email", "email_verified", "hd", "amr", IdTokenService.AwsTagsClaim,
+            .. (options.SourceIdentity ? new[] { IdTokenService.AwsSourceIdentityClaim } : [])],
     }, ProtocolJsonContext.Default.OpenIdConfiguration);
 }

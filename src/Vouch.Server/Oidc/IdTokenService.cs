@@ -28,6 +28,9 @@ public sealed record IssuedIdToken(string Token, string Jti, string Kid, string 
 public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, TimeProvider time)
 {
     public const string AwsTagsClaim = "https://aws.amazon.com/tags";
+
+    /// <summary>AWS reads the source identity from this claim; it cannot be changed later, even across chained roles.</summary>
+    public const string AwsSourceIdentityClaim = "https://aws.amazon.com/source_identity";
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(60);
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
@@ -79,7 +82,18 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
                 },
             },
         };
+        if (options.SourceIdentity) descriptor.Claims[AwsSourceIdentityClaim] = AwsSourceIdentity(email.Value);
         var token = _handler.CreateToken(descriptor);
         return new IssuedIdToken(token, jti, key.Kid, email.Value, audience, issuedAt, expiresAt);
+    }
+
+    /// <summary>
+    /// The email as AWS accepts a source identity: 2 to 64 of <c>[\w+=,.@-]</c>, other characters dropped and the
+    /// rest clipped, as the CLI does for the RoleSessionName.
+    /// </summary>
+    public static string AwsSourceIdentity(string email)
+    {
+        var kept = new string(email.Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '=' or ',' or '.' or '@' or '-').ToArray());
+        return kept.Length > 64 ? kept[..64] : kept;
     }
 }

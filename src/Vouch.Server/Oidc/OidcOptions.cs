@@ -14,6 +14,9 @@ public sealed record OidcOptions
     /// <summary>From <c>iat</c> to <c>exp</c>: 5 to 15 minutes.</summary>
     public required TimeSpan TokenLifetime { get; init; }
 
+    /// <summary>Whether tokens carry <c>https://aws.amazon.com/source_identity</c> (the user's email); default false.</summary>
+    public bool SourceIdentity { get; init; }
+
     public string JwksUri => Issuer + ApiRoutes.Jwks;
 
     public string DiscoveryUri => Issuer + ApiRoutes.Discovery;
