@@ -13,9 +13,11 @@ status=0
 for project in test/*.Tests/*.Tests.csproj; do
   name=$(basename "$project" .csproj)
   echo "== $name"
+  started=$SECONDS
   dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory TestResults "$@" || status=1
+  echo "== $name took $((SECONDS - started)) s"
 done
 
 python3 scripts/summarize-trx.py TestResults || status=1

@@ -38,7 +38,7 @@ public sealed class InProcessServer : IAsyncDisposable
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
         string? issuerPath = null, AttestationPolicy attestation = AttestationPolicy.Yubikey,
-        YubicoAttestation? yubico = null)
+        YubicoAttestation? yubico = null, Func<ServerSettings, ServerSettings>? configure = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -57,6 +57,7 @@ public sealed class InProcessServer : IAsyncDisposable
             Keys = new KeyPolicy(TimeSpan.FromDays(30)),
             Database = database,
         };
+        if (configure is not null) settings = configure(settings);
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {
             if (time is not null) services.AddSingleton(time);

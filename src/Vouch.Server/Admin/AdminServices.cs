@@ -47,7 +47,7 @@ internal static class AdminServices
             .AddVouchPersistence(database)
             .AddVouchAudit()
             .AddVouchUsers()
-            .AddVouchSessions()
+            .AddVouchSessions(new SessionLimits())
             .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey);
         // A feature service can be the handler itself; otherwise the handler is the command's own class.
         collection.TryAddTransient<THandler>();

@@ -16,13 +16,26 @@ internal static class ServeCommand
         var audience = new Option<string?>("--audience") { Description = "default aud of tokens; default: the issuer without its scheme (or VOUCH_AUDIENCE)" };
         var attestation = new Option<string?>("--attestation") { Description = "yubikey (default): only YubiKeys may enroll; any: any authenticator (or VOUCH_ATTESTATION)" };
         attestation.AcceptOnlyFromAmong("yubikey", "any");
-        var command = new Command("serve", "Run the Vouch server") { issuer, listen, audience, attestation };
+        var tlsCertificate = new Option<string?>("--tls-certificate") { Description = "PEM file with the server's certificate and its chain: serve https directly (or VOUCH_TLS_CERTIFICATE); re-read when it changes" };
+        var tlsPrivateKey = new Option<string?>("--tls-private-key") { Description = "PEM file with that certificate's private key (or VOUCH_TLS_PRIVATE_KEY)" };
+        var trustedProxies = new Option<string?>("--trusted-proxies") { Description = "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For/-Proto are believed (or VOUCH_TRUSTED_PROXIES)" };
+        var ceremonyRateLimit = new Option<string?>("--ceremony-rate-limit") { Description = "enroll/login requests a client address (IPv6: a /64) may make a minute; default 30 (or VOUCH_CEREMONY_RATE_LIMIT)" };
+        var tokenRateLimit = new Option<string?>("--token-rate-limit") { Description = "token requests a session may make a minute; default 300 (or VOUCH_TOKEN_RATE_LIMIT)" };
+        var command = new Command("serve", "Run the Vouch server")
+        {
+            issuer, listen, audience, attestation, tlsCertificate, tlsPrivateKey, trustedProxies, ceremonyRateLimit, tokenRateLimit,
+        };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, context, cancellationToken,
             (SettingNames.Issuer.Key, parse.GetValue(issuer)),
             (SettingNames.Listen.Key, parse.GetValue(listen)),
             (SettingNames.Audience.Key, parse.GetValue(audience)),
-            (SettingNames.Attestation.Key, parse.GetValue(attestation))));
+            (SettingNames.Attestation.Key, parse.GetValue(attestation)),
+            (SettingNames.TlsCertificate.Key, parse.GetValue(tlsCertificate)),
+            (SettingNames.TlsPrivateKey.Key, parse.GetValue(tlsPrivateKey)),
+            (SettingNames.TrustedProxies.Key, parse.GetValue(trustedProxies)),
+            (SettingNames.CeremonyRateLimit.Key, parse.GetValue(ceremonyRateLimit)),
+            (SettingNames.TokenRateLimit.Key, parse.GetValue(tokenRateLimit))));
         return command;
     }
 
@@ -34,6 +47,12 @@ internal static class ServeCommand
         if (!settings.Succeeded) return CommonOptions.Report(context, settings.Problems);
         var kek = KeyEncryptionKeyLoader.Load(options.Value, settings.Value.Database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
         if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
+
+        if (ListenProbe.Check(new Uri(settings.Value.Listen)) is { } busy)
+        {
+            context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {busy}");
+            return ExitCodes.BadConfiguration;
+        }
 
         await using var app = ServerApplication.Build(settings.Value, kek.Value);
         try
@@ -62,6 +81,25 @@ internal static class ServeCommand
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// How to run this same binary from the current directory: <c>vouch-server</c> when that is what PATH finds,
+    /// else its path (relative when below the current directory), so that printed commands work as printed.
+    /// </summary>
+    internal static string Invocation()
+    {
+        var self = Environment.ProcessPath;
+        if (self is null || !Path.GetFileNameWithoutExtension(self).Equals("vouch-server", StringComparison.Ordinal))
+            return "dotnet " + Quote(Path.Combine(AppContext.BaseDirectory, "vouch-server.dll"));
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, "vouch-server"))
+            .FirstOrDefault(File.Exists);
+        if (onPath is not null && Path.GetFullPath(onPath) == Path.GetFullPath(self)) return "vouch-server";
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, self);
+        return Quote(relative.StartsWith("..", StringComparison.Ordinal) ? self : "./" + relative);
+    }
+
+    private static string Quote(string path) => path.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$') ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;
+
     private static void PrintReady(CommandContext context, ServerSettings settings, ICollection<string> urls)
     {
         var error = context.Error;
@@ -75,9 +113,10 @@ internal static class ServeCommand
         {
             error.WriteLine("Development mode: for trying Vouch on this machine, not for production.");
             var database = settings.Database.SqlitePath is { } path ? $" --database {path}" : "";
+            var self = Invocation();
             error.WriteLine($"Next: curl {settings.Oidc.DiscoveryUri}");
-            error.WriteLine($"      vouch-server invite --email you@example.com{database}");
-            error.WriteLine($"      vouch-server keys list{database}");
+            error.WriteLine($"      {self} invite --email you@example.com{database}");
+            error.WriteLine($"      {self} keys list{database}");
         }
     }
 }

@@ -1,5 +1,9 @@
 using Microsoft.AspNetCore.Builder;
+using System.Net.Security;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,9 +30,10 @@ public static class ServerApplication
             // Vouch's development mode is its own setting; ASP.NET Core's would add a developer exception page.
             EnvironmentName = "Production",
         });
-        builder.WebHost.UseUrls(settings.Listen);
+        if (settings.Tls is null) builder.WebHost.UseUrls(settings.Listen);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (settings.Tls is not null) ListenWithTls(kestrel, new Uri(settings.Listen));
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = ErrorResponses.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 16 * 1024;
@@ -50,18 +55,28 @@ public static class ServerApplication
         builder.Services
             .AddSingleton(TimeProvider.System)
             .AddSingleton(settings)
-            .Configure<RateLimiterOptions>(limiter => limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests)
+            .Configure<RateLimiterOptions>(limiter =>
+            {
+                limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+                limiter.OnRejected = (rejected, _) =>
+                {
+                    var problem = ApiResults.RateLimited(rejected.HttpContext, rejected.Lease);
+                    return new ValueTask(ErrorResponses.WriteAsync(rejected.HttpContext, problem.Status, problem.Code, problem.Description));
+                };
+            })
             .AddVouchPersistence(settings.Database)
             .AddVouchAudit()
             .AddVouchUsers()
-            .AddVouchSessions()
+            .AddVouchSessions(settings.Sessions)
             .AddVouchKeys(settings.Keys, keyEncryptionKey)
             .AddVouchKeyRotation()
             .AddVouchOidc(settings.Oidc)
             .AddVouchWebAuthn(settings.WebAuthn);
+        if (settings.Tls is not null) builder.Services.AddSingleton(settings.Tls).AddSingleton<TlsCertificateSource>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(TrustedProxyOptions(settings.TrustedProxies));
         app.UseVouchErrors();
         var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
@@ -72,6 +87,40 @@ public static class ServerApplication
         app.MapVouchWebAuthn();
         app.MapVouchSessions();
         return app;
+    }
+
+    /// <summary>
+    /// X-Forwarded-For and X-Forwarded-Proto from the trusted proxies only (ASP.NET Core's default trusts loopback;
+    /// Vouch trusts nobody unless told). Walking the X-Forwarded-For list from the right, it stops at the first
+    /// address that is not a trusted proxy: that is the client, whatever a client wrote further left.
+    /// </summary>
+    private static ForwardedHeadersOptions TrustedProxyOptions(IReadOnlyList<System.Net.IPNetwork> proxies)
+    {
+        var options = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = null,
+        };
+        options.KnownIPNetworks.Clear();
+        options.KnownProxies.Clear();
+        foreach (var proxy in proxies) options.KnownIPNetworks.Add(proxy);
+        return options;
+    }
+
+    /// <summary>Listens on <paramref name="listen"/> with the certificate from <see cref="TlsCertificateSource"/>, looked up per connection so a renewal needs no restart.</summary>
+    private static void ListenWithTls(KestrelServerOptions kestrel, Uri listen)
+    {
+        void Https(ListenOptions options) => options.UseHttps(new TlsHandshakeCallbackOptions
+        {
+            OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+            {
+                ServerCertificateContext = kestrel.ApplicationServices.GetRequiredService<TlsCertificateSource>().Current,
+            }),
+        });
+        var host = listen.Host.Trim('[', ']');
+        if (host is "0.0.0.0" or "*" or "+" or "::") kestrel.ListenAnyIP(listen.Port, Https);
+        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(listen.Port, Https);
+        else kestrel.Listen(System.Net.IPAddress.Parse(host), listen.Port, Https);
     }
 
     /// <summary>Migrates the database, then starts: keys are loaded before the server accepts requests.</summary>

@@ -1,6 +1,9 @@
+using System.Net;
+using System.Net.Sockets;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Hosting;
@@ -23,6 +26,13 @@ public sealed record ServerSettings
     public required WebAuthnOptions WebAuthn { get; init; }
     public required KeyPolicy Keys { get; init; }
     public required DatabaseSettings Database { get; init; }
+    public SessionLimits Sessions { get; init; } = new();
+
+    /// <summary>The server's own certificate, when it serves https itself; null behind a TLS-terminating proxy.</summary>
+    public TlsFiles? Tls { get; init; }
+
+    /// <summary>The reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default.</summary>
+    public IReadOnlyList<IPNetwork> TrustedProxies { get; init; } = [];
 
     /// <summary>Validates <paramref name="options"/>; every problem names the setting to fix, all of them at once.</summary>
     internal static Outcome<ServerSettings> Resolve(VouchServerOptions options)
@@ -50,6 +60,14 @@ public sealed record ServerSettings
         if (options.KeyRotationDays is < 1 or > 365)
             errors.Add(SettingProblem.Of($"key rotation {SettingNames.KeyRotationDays} must be 1 to 365 days, not {options.KeyRotationDays}"));
 
+        if (options.CeremonyRateLimit is < 1 or > 100_000)
+            errors.Add(SettingProblem.Of($"ceremony rate limit {SettingNames.CeremonyRateLimit} must be 1 to 100000 requests a minute, not {options.CeremonyRateLimit}"));
+        if (options.TokenRateLimit is < 1 or > 100_000)
+            errors.Add(SettingProblem.Of($"token rate limit {SettingNames.TokenRateLimit} must be 1 to 100000 requests a minute, not {options.TokenRateLimit}"));
+
+        var tls = TryReadTls(options, errors);
+        var proxies = TryParseProxies(options.TrustedProxies, errors);
+
         var attestation = AttestationPolicy.Yubikey;
         if (options.Attestation is { Length: > 0 } text && !Enum.TryParse(text, ignoreCase: true, out attestation))
             errors.Add(SettingProblem.Of($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'"));
@@ -58,14 +76,22 @@ public sealed record ServerSettings
         if (issuer is not null && errors.Count == 0)
         {
             listen = options.Listen?.Trim();
+            var issuerUri = new Uri(issuer);
             if (string.IsNullOrEmpty(listen))
             {
-                var issuerUri = new Uri(issuer);
-                listen = issuerUri.Scheme == Uri.UriSchemeHttp ? issuerUri.GetLeftPart(UriPartial.Authority) : DefaultProxiedListen;
+                listen = tls is not null ? $"https://0.0.0.0:{issuerUri.Port}"
+                    : issuerUri.Scheme == Uri.UriSchemeHttp ? issuerUri.GetLeftPart(UriPartial.Authority) : DefaultProxiedListen;
             }
-            else if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.Scheme != Uri.UriSchemeHttp)
+            else if (!Uri.TryCreate(listen, UriKind.Absolute, out var listenUri) || listenUri.AbsolutePath != "/" ||
+                     listenUri.Scheme != (tls is null ? Uri.UriSchemeHttp : Uri.UriSchemeHttps))
             {
-                errors.Add(SettingProblem.Of($"listen {SettingNames.Listen}: '{listen}' must be an http:// URL such as http://127.0.0.1:8080"));
+                errors.Add(SettingProblem.Of(tls is null
+                    ? $"listen {SettingNames.Listen}: '{listen}' must be an http:// URL such as http://127.0.0.1:8080 (https:// needs {SettingNames.TlsCertificate})"
+                    : $"listen {SettingNames.Listen}: '{listen}' must be an https:// URL such as https://0.0.0.0:443 when the server has its own certificate"));
+            }
+            else if (tls is not null && !IsListenHost(listenUri.Host))
+            {
+                errors.Add(SettingProblem.Of($"listen {SettingNames.Listen}: '{listen}' must name an IP address, localhost or 0.0.0.0, not a host name"));
             }
         }
 
@@ -80,10 +106,50 @@ public sealed record ServerSettings
                 Audience = audience ?? IssuerUrl.DefaultAudience(issuer),
                 TokenLifetime = TimeSpan.FromSeconds(options.TokenLifetimeSeconds),
             },
-            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation),
+            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation, options.CeremonyRateLimit),
             Keys = new KeyPolicy(TimeSpan.FromDays(options.KeyRotationDays)),
             Database = database,
+            Sessions = new SessionLimits { RequestsPerMinute = options.TokenRateLimit },
+            Tls = tls,
+            TrustedProxies = proxies,
         };
+    }
+
+    private static bool IsListenHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host is "*" or "+" || IPAddress.TryParse(host.Trim('[', ']'), out _);
+
+    private static TlsFiles? TryReadTls(VouchServerOptions options, List<Problem> errors)
+    {
+        var certificate = options.TlsCertificate?.Trim();
+        var key = options.TlsPrivateKey?.Trim();
+        if (string.IsNullOrEmpty(certificate) && string.IsNullOrEmpty(key)) return null;
+        if (string.IsNullOrEmpty(certificate) || string.IsNullOrEmpty(key))
+        {
+            errors.Add(SettingProblem.Of($"TLS needs both {SettingNames.TlsCertificate} and {SettingNames.TlsPrivateKey}"));
+            return null;
+        }
+        var files = new TlsFiles(Path.GetFullPath(certificate), Path.GetFullPath(key));
+        var loaded = TlsCertificateSource.Validate(files);
+        if (!loaded.Succeeded)
+        {
+            errors.AddRange(loaded.Problems);
+            return null;
+        }
+        using var leaf = loaded.Value;
+        return files;
+    }
+
+    /// <summary>Parses <c>10.0.0.1,10.1.0.0/16,::1</c>; a bare address is a network of one.</summary>
+    internal static IReadOnlyList<IPNetwork> TryParseProxies(string? value, List<Problem> errors)
+    {
+        var networks = new List<IPNetwork>();
+        foreach (var entry in (value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (IPNetwork.TryParse(entry, out var network)) networks.Add(network);
+            else if (IPAddress.TryParse(entry, out var address)) networks.Add(new IPNetwork(address, address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128));
+            else errors.Add(SettingProblem.Of($"trusted proxies {SettingNames.TrustedProxies}: '{entry}' is not an IP address or CIDR range such as 10.0.0.0/8"));
+        }
+        return networks;
     }
 
     internal static DatabaseSettings? TryParseDatabase(string? value, List<Problem> errors)

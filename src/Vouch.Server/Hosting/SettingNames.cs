@@ -22,10 +22,16 @@ internal static class SettingNames
     public static readonly SettingName Attestation = new(nameof(VouchServerOptions.Attestation), "--attestation", "VOUCH_ATTESTATION");
     public static readonly SettingName TokenLifetimeSeconds = new(nameof(VouchServerOptions.TokenLifetimeSeconds), null, "VOUCH_TOKEN_LIFETIME_SECONDS");
     public static readonly SettingName KeyRotationDays = new(nameof(VouchServerOptions.KeyRotationDays), null, "VOUCH_KEY_ROTATION_DAYS");
+    public static readonly SettingName TlsCertificate = new(nameof(VouchServerOptions.TlsCertificate), "--tls-certificate", "VOUCH_TLS_CERTIFICATE");
+    public static readonly SettingName TlsPrivateKey = new(nameof(VouchServerOptions.TlsPrivateKey), "--tls-private-key", "VOUCH_TLS_PRIVATE_KEY");
+    public static readonly SettingName TrustedProxies = new(nameof(VouchServerOptions.TrustedProxies), "--trusted-proxies", "VOUCH_TRUSTED_PROXIES");
+    public static readonly SettingName CeremonyRateLimit = new(nameof(VouchServerOptions.CeremonyRateLimit), "--ceremony-rate-limit", "VOUCH_CEREMONY_RATE_LIMIT");
+    public static readonly SettingName TokenRateLimit = new(nameof(VouchServerOptions.TokenRateLimit), "--token-rate-limit", "VOUCH_TOKEN_RATE_LIMIT");
 
     /// <summary>The settings that environment variables may set.</summary>
     public static readonly IReadOnlyList<SettingName> All =
-        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, Attestation, TokenLifetimeSeconds, KeyRotationDays];
+        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, Attestation, TokenLifetimeSeconds, KeyRotationDays,
+         TlsCertificate, TlsPrivateKey, TrustedProxies, CeremonyRateLimit, TokenRateLimit];
 
     /// <summary>The environment variable that names a JSON configuration file.</summary>
     public const string ConfigFileVariable = "VOUCH_CONFIG";

@@ -35,4 +35,19 @@ public sealed class VouchServerOptions
 
     /// <summary>Days a signing key signs before the next one takes over; 1 to 365, default 30.</summary>
     public int KeyRotationDays { get; set; } = 30;
+
+    /// <summary>PEM file with the TLS certificate and its chain (leaf first); with <see cref="TlsPrivateKey"/>, the server serves https itself.</summary>
+    public string? TlsCertificate { get; set; }
+
+    /// <summary>PEM file with the TLS certificate's private key.</summary>
+    public string? TlsPrivateKey { get; set; }
+
+    /// <summary>Comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.</summary>
+    public string? TrustedProxies { get; set; }
+
+    /// <summary>WebAuthn ceremony requests a client address (an IPv6 /64) may make a minute; default 30.</summary>
+    public int CeremonyRateLimit { get; set; } = 30;
+
+    /// <summary>Requests a session may make a minute (tokens, session checks, logout); default 300.</summary>
+    public int TokenRateLimit { get; set; } = 300;
 }

@@ -22,7 +22,7 @@ public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider p
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(KeyPolicy.RefreshInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await NextTickAsync(timer, stoppingToken))
         {
             try
             {
@@ -33,6 +33,19 @@ public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider p
                 // The database is unreachable for now: keep signing with the keys already loaded.
                 Log.RefreshFailed(logger, e);
             }
+        }
+    }
+
+    /// <summary>False once the server stops (or never started: the host then disposes the service without stopping it).</summary>
+    private static async Task<bool> NextTickAsync(PeriodicTimer timer, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -9,19 +9,14 @@ namespace Vouch.Server.Sessions;
 
 /// <summary>
 /// Registers sessions and maps the session check and logout; <see cref="RequireSession"/> guards any endpoint that acts for a logged-in
-/// user (bearer session, rate-limited per client address at 300 requests a minute).
+/// user (bearer session, rate-limited per session once the session is known good).
 /// </summary>
 public static class SessionEndpoints
 {
-    private const string RateLimitPolicy = "session";
-    private const int RequestsPerMinute = 300;
-
-    public static IServiceCollection AddVouchSessions(this IServiceCollection services)
-    {
-        services.AddSingleton<SessionService>();
-        services.AddPerClientRateLimit(RateLimitPolicy, RequestsPerMinute);
-        return services;
-    }
+    public static IServiceCollection AddVouchSessions(this IServiceCollection services, SessionLimits options) => services
+        .AddSingleton(options)
+        .AddSingleton<SessionService>()
+        .AddSingleton<SessionRateLimiter>();
 
     public static IEndpointRouteBuilder MapVouchSessions(this IEndpointRouteBuilder endpoints)
     {
@@ -42,10 +37,11 @@ public static class SessionEndpoints
 
     /// <summary>
     /// Answers 401 with <c>WWW-Authenticate: Bearer error="invalid_token"</c> unless the request carries a live
-    /// session; the handler then reads it with <see cref="AuthenticatedSession(HttpContext)"/>.
+    /// session, and 429 when that session is over its limit; the handler then reads the session with
+    /// <see cref="AuthenticatedSession(HttpContext)"/>. A malformed or unknown bearer is refused before anything
+    /// counts, so a flood of junk uses up no real session's allowance.
     /// </summary>
     public static RouteHandlerBuilder RequireSession(this RouteHandlerBuilder builder) => builder
-        .RequireRateLimiting(RateLimitPolicy)
         .AddEndpointFilter(async (invocation, next) =>
         {
             var context = invocation.HttpContext;
@@ -56,6 +52,8 @@ public static class SessionEndpoints
                 context.Response.Headers.WWWAuthenticate = "Bearer error=\"invalid_token\"";
                 return ApiResults.Refuse(found.Problem);
             }
+            using var lease = context.RequestServices.GetRequiredService<SessionRateLimiter>().Acquire(found.Value.Session.Id);
+            if (!lease.IsAcquired) return ApiResults.Refuse(ApiResults.RateLimited(context, lease));
             context.Features.Set(found.Value);
             return await next(invocation);
         });

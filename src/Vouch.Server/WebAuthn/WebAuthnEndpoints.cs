@@ -10,12 +10,11 @@ namespace Vouch.Server.WebAuthn;
 
 /// <summary>
 /// Registers and maps the enrollment and login ceremonies of the JSON API, rate-limited per client address
-/// (30 ceremony requests a minute).
+/// (<see cref="WebAuthnOptions.CeremoniesPerMinute"/>).
 /// </summary>
 public static class WebAuthnEndpoints
 {
     private const string RateLimitPolicy = "ceremony";
-    private const int RequestsPerMinute = 30;
 
     public static IServiceCollection AddVouchWebAuthn(this IServiceCollection services, WebAuthnOptions options)
     {
@@ -32,7 +31,7 @@ public static class WebAuthnEndpoints
         services.AddSingleton<CeremonyFailures>();
         services.AddSingleton<EnrollmentService>();
         services.AddSingleton<LoginService>();
-        services.AddPerClientRateLimit(RateLimitPolicy, RequestsPerMinute);
+        services.AddPerClientRateLimit(RateLimitPolicy, options.CeremoniesPerMinute);
         return services;
     }
 

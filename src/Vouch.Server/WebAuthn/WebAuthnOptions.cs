@@ -15,10 +15,17 @@ public sealed record WebAuthnOptions
     /// <summary>Which authenticators may enroll; default <see cref="AttestationPolicy.Yubikey"/>.</summary>
     public AttestationPolicy Attestation { get; init; } = AttestationPolicy.Yubikey;
 
+    /// <summary>Ceremony requests (begin or finish, enroll or login) a client address may make a minute; default 30.</summary>
+    public int CeremoniesPerMinute { get; init; } = 30;
+
     /// <summary>The options for a server whose issuer is <paramref name="issuer"/>.</summary>
-    public static WebAuthnOptions ForIssuer(string issuer, AttestationPolicy attestation)
+    public static WebAuthnOptions ForIssuer(string issuer, AttestationPolicy attestation, int ceremoniesPerMinute = 30)
     {
         var uri = new Uri(issuer);
-        return new WebAuthnOptions { RelyingPartyId = uri.Host, Origin = uri.GetLeftPart(UriPartial.Authority), Attestation = attestation };
+        return new WebAuthnOptions
+        {
+            RelyingPartyId = uri.Host, Origin = uri.GetLeftPart(UriPartial.Authority), Attestation = attestation,
+            CeremoniesPerMinute = ceremoniesPerMinute,
+        };
     }
 }

@@ -121,4 +121,103 @@ public sealed class ServerSettingsTests
         Assert.Contains("bad.json", Assert.Single(malformed.Problems).Description, StringComparison.Ordinal);
         Assert.Single(wrongType.Problems);
     }
+
+    [Fact]
+    public void A_certificate_without_its_key_is_refused_naming_both_settings()
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TlsCertificate = "/etc/vouch/cert.pem"; });
+
+        var error = Assert.Single(result.Problems).Description;
+        Assert.Contains("--tls-certificate", error, StringComparison.Ordinal);
+        Assert.Contains("--tls-private-key", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_certificate_file_that_cannot_be_loaded_is_refused_with_its_path()
+    {
+        using var dir = new TemporaryDirectory();
+        File.WriteAllText(dir.File("cert.pem"), "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n");
+        File.WriteAllText(dir.File("key.pem"), "");
+
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TlsCertificate = dir.File("cert.pem"); o.TlsPrivateKey = dir.File("key.pem"); });
+
+        var error = Assert.Single(result.Problems).Description;
+        Assert.Contains(dir.File("cert.pem"), error, StringComparison.Ordinal);
+        Assert.Contains("VOUCH_TLS_CERTIFICATE", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_its_own_certificate_the_server_listens_with_https_on_the_issuer_port()
+    {
+        using var dir = new TemporaryDirectory();
+        var (certificate, key) = SelfSignedPem("vouch.example.com");
+        File.WriteAllText(dir.File("cert.pem"), certificate);
+        File.WriteAllText(dir.File("key.pem"), key);
+
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TlsCertificate = dir.File("cert.pem"); o.TlsPrivateKey = dir.File("key.pem"); });
+        var plain = Resolve(o =>
+        {
+            o.Issuer = "https://vouch.example.com"; o.TlsCertificate = dir.File("cert.pem"); o.TlsPrivateKey = dir.File("key.pem");
+            o.Listen = "http://127.0.0.1:8080";
+        });
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.Equal("https://0.0.0.0:443", result.Value.Listen);
+        Assert.Equal(dir.File("cert.pem"), result.Value.Tls?.CertificatePath);
+        Assert.Contains("must be an https:// URL", Assert.Single(plain.Problems).Description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/8,192.168.1.7", 2)]
+    [InlineData(" 127.0.0.1 , ::1 ", 2)]
+    [InlineData("2001:db8::/32", 1)]
+    [InlineData("", 0)]
+    public void Trusted_proxies_are_addresses_or_cidr_ranges(string value, int count)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TrustedProxies = value; });
+
+        Assert.True(result.Succeeded, string.Join("; ", result.Problems));
+        Assert.Equal(count, result.Value.TrustedProxies.Count);
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("proxy.example.com")]
+    [InlineData("10.0.0.0/8;10.1.0.0/16")]
+    public void A_malformed_trusted_proxy_is_refused_naming_the_entry_and_the_setting(string value)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.TrustedProxies = value; });
+
+        var error = Assert.Single(result.Problems).Description;
+        Assert.Contains("--trusted-proxies", error, StringComparison.Ordinal);
+        Assert.Contains("VOUCH_TRUSTED_PROXIES", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 300, "--ceremony-rate-limit")]
+    [InlineData(30, 0, "--token-rate-limit")]
+    [InlineData(30, 100_001, "--token-rate-limit")]
+    public void A_rate_limit_outside_its_range_is_refused(int ceremonies, int tokens, string flag)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.CeremonyRateLimit = ceremonies; o.TokenRateLimit = tokens; });
+
+        Assert.Contains(flag, Assert.Single(result.Problems).Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rate_limits_reach_the_features_that_enforce_them()
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.CeremonyRateLimit = 7; o.TokenRateLimit = 70; });
+
+        Assert.Equal(7, result.Value?.WebAuthn.CeremoniesPerMinute);
+        Assert.Equal(70, result.Value?.Sessions.RequestsPerMinute);
+    }
+
+    private static (string Certificate, string Key) SelfSignedPem(string name)
+    {
+        using var key = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest($"CN={name}", key, System.Security.Cryptography.HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
+    }
 }
