@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently: Debian packages that are missing, then the npm peers (jose,
 # openid-client) from test/peers/node/package-lock.json. Safe to run again and again.
+# Package scripts are not allowed to start services while this runs (policy-rc.d): the tests start their own
+# nginx and PostgreSQL on free loopback ports, and a system nginx on port 80 would only get in the way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +13,10 @@ command -v python3 >/dev/null || need+=(python3)
 # The CLI talks to USB keys through libfido2; the tests check what it says when no key is there.
 ldconfig -p | grep -q "libfido2.so.1 " || need+=(libfido2-1)
 # Ceph RGW is the validating STS of the AWS tests (a throwaway single-node cluster, see test/peers/ceph).
-for tool in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common uuidgen:uuid-runtime curl:curl; do
+# nginx terminates TLS in front of the server in the proxy tests (test/peers/nginx, deploy/nginx/vouch.conf);
+# openssl makes their throwaway PKI (test/peers/tls); systemd-analyze checks deploy/systemd.
+for tool in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common uuidgen:uuid-runtime curl:curl \
+            nginx:nginx openssl:openssl systemd-analyze:systemd; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -20,8 +25,20 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 1
   fi
   echo "install-test-deps: installing ${need[*]}"
+  # Keep package scripts from starting services (nginx would take port 80); an existing policy stays as it was.
+  own_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# install-test-deps.sh: no service starts during this install\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d; own_policy=1
+  fi
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+    || { [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d; exit 1; }
+  [ -n "$own_policy" ] && rm -f /usr/sbin/policy-rc.d
+fi
+# Where systemd runs, a packaged nginx would start at every boot: the tests never want it.
+if [ -e /lib/systemd/system/nginx.service ] && [ "$(id -u)" = 0 ] && command -v systemctl >/dev/null; then
+  systemctl is-enabled --quiet nginx 2>/dev/null && systemctl disable --now nginx >/dev/null 2>&1 || true
 fi
 
 # moto and the AWS CLI come from PyPI, which these machines cannot reach: they must be preinstalled.

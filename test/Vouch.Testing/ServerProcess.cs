@@ -31,14 +31,15 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public static async Task<ServerProcess> StartAsync(string workingDirectory, IReadOnlyList<string> extraArguments,
-        IDictionary<string, string?>? environment = null, int? port = null)
+        IDictionary<string, string?>? environment = null, int? port = null, ServerAddress? address = null)
     {
-        var listenPort = port ?? FreePort.Next();
-        var issuer = $"http://127.0.0.1:{listenPort}";
-        var process = ProcessRunner.Start(RepositoryPaths.ServerBinary,
-            ["serve", "--issuer", issuer, .. extraArguments], environment, workingDirectory);
+        var issuer = address?.Issuer ?? $"http://127.0.0.1:{port ?? FreePort.Next()}";
+        string[] where = address?.Listen is { } listen ? ["--issuer", issuer, "--listen", listen] : ["--issuer", issuer];
+        var process = ProcessRunner.Start(RepositoryPaths.ServerBinary, ["serve", .. where, .. extraArguments], environment, workingDirectory);
         var server = new ServerProcess(process, issuer);
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var health = (address?.Listen ?? issuer) + "/healthz";
+        using var client = address?.Handler is { } handler ? new HttpClient(handler, disposeHandler: false) : new HttpClient();
+        client.Timeout = TimeSpan.FromSeconds(2);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline)
         {
@@ -46,7 +47,7 @@ public sealed class ServerProcess : IAsyncDisposable
                 throw new InvalidOperationException($"vouch-server exited with {process.ExitCode}:\n{server.Output}");
             try
             {
-                using var response = await client.GetAsync(issuer + "/healthz");
+                using var response = await client.GetAsync(health);
                 if (response.IsSuccessStatusCode) return server;
             }
             catch (HttpRequestException)

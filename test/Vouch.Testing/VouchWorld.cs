@@ -19,15 +19,19 @@ public sealed class VouchWorld : IAsyncDisposable
     public ServerProcess Server { get; }
     public string Issuer => Server.Issuer;
 
-    /// <summary>Starts the server with <paramref name="settings"/> (such as <c>VOUCH_DATABASE</c>) added to its environment.</summary>
-    public static async Task<VouchWorld> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, IReadOnlyList<string>? serveArguments = null)
+    /// <summary>
+    /// Starts the server with <paramref name="settings"/> (such as <c>VOUCH_DATABASE</c>) added to its environment, at
+    /// <paramref name="address"/> when it is not to be the default <c>http://127.0.0.1:PORT</c>.
+    /// </summary>
+    public static async Task<VouchWorld> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, IReadOnlyList<string>? serveArguments = null,
+        ServerAddress? address = null)
     {
         var directory = new TemporaryDirectory("vouch-e2e-server-");
         var environment = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>()) environment[name] = value;
         try
         {
-            var server = await ServerProcess.StartAsync(directory.Path, serveArguments ?? ["--attestation", "any"], environment);
+            var server = await ServerProcess.StartAsync(directory.Path, serveArguments ?? ["--attestation", "any"], environment, address: address);
             return new VouchWorld(directory, environment, server);
         }
         catch
