@@ -9,7 +9,7 @@ namespace Vouch.Cli.Agent;
 /// a session the server says has ended is forgotten. <paramref name="lifetime"/> is the agent's: an STS call shared
 /// by several askers outlives any one of them.
 /// </summary>
-internal sealed class AgentDispatcher(AgentState state, HttpClient http, CancellationToken lifetime)
+internal sealed class AgentDispatcher(AgentState state, ServerConnections connections, CancellationToken lifetime)
 {
     private static readonly AgentResponse NoSession = AgentResponse.Fail(AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage);
 
@@ -41,7 +41,7 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
     {
         try
         {
-            await new VouchServerClient(http, session.Server).LogoutAsync(session.Token, cancellationToken);
+            await new VouchServerClient(connections, session.Server).LogoutAsync(session.Token, cancellationToken);
             return new AgentResponse { Ok = true, Email = session.Email };
         }
         catch (CliException e)
@@ -70,7 +70,7 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
         });
 
     private Task<TokenResponse> IssueTokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken) =>
-        new VouchServerClient(http, session.Server).PostAsync(
+        new VouchServerClient(connections, session.Server).PostAsync(
             ApiRoutes.Token, new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
             ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
 
