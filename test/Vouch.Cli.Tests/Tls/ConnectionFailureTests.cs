@@ -61,12 +61,9 @@ public sealed class ConnectionFailureTests
     [Fact]
     public async Task An_expired_certificate_says_when_it_expired()
     {
-        using var authority = TestCertificates.Authority();
-        var now = DateTimeOffset.UtcNow;
-        var notAfter = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero).AddDays(-2);
-        await using var server = new TlsLoopbackServer(TestCertificates.Server("CN=vouch.expired.test", ["127.0.0.1"], authority, notAfter.AddDays(-30), notAfter));
+        var notAfter = Midnight(days: -2);
 
-        var failure = await FailureAsync(server.Url, authority);
+        var failure = await FailureWithTrustedCertificateAsync(notAfter.AddDays(-30), notAfter);
 
         Assert.Contains($"its certificate expired on {notAfter:yyyy-MM-dd} 00:00:00 UTC", failure.Message, StringComparison.Ordinal);
         Assert.Contains("renewed certificate", failure.Message, StringComparison.Ordinal);
@@ -76,15 +73,22 @@ public sealed class ConnectionFailureTests
     [Fact]
     public async Task A_certificate_that_is_not_yet_valid_says_from_when()
     {
-        using var authority = TestCertificates.Authority();
-        var now = DateTimeOffset.UtcNow;
-        var notBefore = new DateTimeOffset(now.Year, now.Month, now.Day, 0, 0, 0, TimeSpan.Zero).AddDays(2);
-        await using var server = new TlsLoopbackServer(TestCertificates.Server("CN=vouch.future.test", ["127.0.0.1"], authority, notBefore, notBefore.AddDays(30)));
+        var notBefore = Midnight(days: 2);
 
-        var failure = await FailureAsync(server.Url, authority);
+        var failure = await FailureWithTrustedCertificateAsync(notBefore, notBefore.AddDays(30));
 
         Assert.Contains($"its certificate is not valid until {notBefore:yyyy-MM-dd} 00:00:00 UTC", failure.Message, StringComparison.Ordinal);
         Assert.Contains("clock", failure.Message, StringComparison.Ordinal);
+    }
+
+    private static DateTimeOffset Midnight(int days) => new DateTimeOffset(DateTimeOffset.UtcNow.Date, TimeSpan.Zero).AddDays(days);
+
+    /// <summary>The failure against a certificate for 127.0.0.1 from a trusted CA, valid only from <paramref name="notBefore"/> to <paramref name="notAfter"/>.</summary>
+    private static async Task<CliException> FailureWithTrustedCertificateAsync(DateTimeOffset notBefore, DateTimeOffset notAfter)
+    {
+        using var authority = TestCertificates.Authority();
+        await using var server = new TlsLoopbackServer(TestCertificates.Server("CN=vouch.dated.test", ["127.0.0.1"], authority, notBefore, notAfter));
+        return await FailureAsync(server.Url, authority);
     }
 
     [Fact]
