@@ -15,11 +15,12 @@ namespace Vouch.EndToEnd.Tests;
 /// </summary>
 public sealed class CliTlsTests : IAsyncLifetime
 {
-    private const string Subject = "CN=vouch.e2e.test";
-    private readonly CliSandbox _user = new();
     private readonly X509Certificate2 _certificate = SelfSigned();
+    private readonly CliSandbox _user = new();
     private WebApplication _endpoint = null!;
     private string _url = "";
+
+    private const string Subject = "CN=vouch.e2e.test";
 
     private static X509Certificate2 SelfSigned()
     {
