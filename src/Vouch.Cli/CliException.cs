@@ -7,4 +7,7 @@ namespace Vouch.Cli;
 public sealed class CliException(int exitCode, string message) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
+
+    /// <summary>The Vouch server's stable error code (<see cref="Vouch.Protocol.ErrorCodes"/>) when the server refused.</summary>
+    public string? ServerError { get; init; }
 }

@@ -26,7 +26,7 @@ public static class ExitCodes
     /// <summary>A setting is missing or invalid (no server URL, a malformed flag value).</summary>
     public const int BadConfiguration = 7;
 
-    /// <summary>The Vouch server refused the request (invite used, key not accepted...).</summary>
+    /// <summary>The Vouch server refused the request (invite used, key not accepted, account disabled...).</summary>
     public const int Refused = 8;
 
     /// <summary>The agent failed unexpectedly (a bug); the session, if any, is still held.</summary>

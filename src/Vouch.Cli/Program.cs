@@ -1,14 +1,15 @@
 using Vouch.Cli;
 using Vouch.Cli.Commands;
+using Vouch.Cli.Server;
 using Vouch.Cli.Terminal;
 
-var http = new Lazy<HttpClient>(() => new HttpClient { Timeout = TimeSpan.FromSeconds(15) });
-var context = new CliContext(new SystemConsole(), Environment.GetEnvironmentVariable, http);
+var connections = new Lazy<ServerConnections>(() => new ServerConnections(TimeProvider.System));
+var context = new CliContext(new SystemConsole(), Environment.GetEnvironmentVariable, connections);
 try
 {
     return await VouchCommandLine.InvokeAsync(args, context);
 }
 finally
 {
-    if (http.IsValueCreated) http.Value.Dispose();
+    if (connections.IsValueCreated) connections.Value.Dispose();
 }

@@ -43,7 +43,8 @@ public static class AgentClient
         new(AgentErrors.ExitCode(response.Error), response.Message ?? response.Error ?? "the agent refused");
 
     public static async Task<bool> IsRunningAsync(CliPaths paths) =>
-        await SendAsync(paths, new AgentRequest { Op = AgentOperations.Status }) is not null;
+        // Any answer will do: an older agent answers an operation it does not know with bad_request.
+        await SendAsync(paths, new AgentRequest { Op = AgentOperations.Ping }) is not null;
 
     /// <summary>Starts <c>vouch agent</c> in the background unless one answers, and waits until it does.</summary>
     public static async Task EnsureRunningAsync(CliPaths paths, CancellationToken cancellationToken)

@@ -6,10 +6,11 @@ namespace Vouch.Cli.Agent;
 
 /// <summary>
 /// Answers one agent request by its operation. Expected failures become answers (<see cref="AgentErrors.From"/>);
-/// a session the server says has ended is forgotten. <paramref name="lifetime"/> is the agent's: an STS call shared
-/// by several askers outlives any one of them.
+/// a session the server says has ended, or whose user it says is disabled, is forgotten with its credentials.
+/// Cached credentials and the status are given only for a session the server still honours (<see cref="SessionCheck"/>).
+/// <paramref name="lifetime"/> is the agent's: a server or STS call shared by several askers outlives any one of them.
 /// </summary>
-internal sealed class AgentDispatcher(AgentState state, HttpClient http, CancellationToken lifetime)
+internal sealed class AgentDispatcher(AgentState state, ServerConnections connections, CancellationToken lifetime)
 {
     private static readonly AgentResponse NoSession = AgentResponse.Fail(AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage);
 
@@ -18,6 +19,8 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
         var session = state.Touch();
         switch (request)
         {
+            case { Op: AgentOperations.Ping }:
+                return new AgentResponse { Ok = true };
             case { Op: AgentOperations.Login, Server: { } server, Session: { } token, Email: { } email, ExpiresAt: { } expiresAt }:
                 state.Begin(new AgentSession(server, token, email, expiresAt));
                 return new AgentResponse { Ok = true, Email = email, Server = server, ExpiresAt = expiresAt };
@@ -25,9 +28,7 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
                 state.End();
                 return session is null ? new AgentResponse { Ok = true } : await LogoutAsync(session, cancellationToken);
             case { Op: AgentOperations.Status }:
-                return session is null
-                    ? NoSession
-                    : new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, ExpiresAt = session.ExpiresAt };
+                return session is null ? NoSession : await StatusAsync(session);
             case { Op: AgentOperations.Token }:
                 return session is null ? NoSession : await TokenAsync(session, request.Audience, cancellationToken);
             case { Op: AgentOperations.Aws, Role: { } role, DurationSeconds: { } duration, Region: { } region }:
@@ -41,7 +42,7 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
     {
         try
         {
-            await new VouchServerClient(http, session.Server).LogoutAsync(session.Token, cancellationToken);
+            await new VouchServerClient(connections, session.Server).LogoutAsync(session.Token, cancellationToken);
             return new AgentResponse { Ok = true, Email = session.Email };
         }
         catch (CliException e)
@@ -51,6 +52,22 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
         }
     }
 
+    /// <summary>The session, once the server confirms it; while the server cannot be reached, the session held, with why in <see cref="AgentResponse.Message"/>.</summary>
+    private async Task<AgentResponse> StatusAsync(AgentSession session) =>
+        await AnswerAsync(session, async () =>
+        {
+            string? unconfirmed = null;
+            try
+            {
+                await ConfirmAsync(session);
+            }
+            catch (CliException e) when (e.ExitCode == ExitCodes.ServerUnreachable)
+            {
+                unconfirmed = e.Message;
+            }
+            return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, ExpiresAt = session.ExpiresAt, Message = unconfirmed };
+        });
+
     private async Task<AgentResponse> TokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken) =>
         await AnswerAsync(session, async () =>
         {
@@ -58,23 +75,37 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
             return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, IdToken = token.IdToken, TokenExpiresAt = token.ExpiresAt };
         });
 
-    /// <summary>Credentials for the role from the cache, or from one STS call shared by every concurrent asker.</summary>
+    /// <summary>
+    /// Credentials for the role from the cache once the server confirms the session, or from one STS call shared by
+    /// every concurrent asker (its token request confirms the session).
+    /// </summary>
     private async Task<AgentResponse> AwsAsync(AgentSession session, StsTarget target, string role, int duration) =>
         await AnswerAsync(session, async () =>
         {
             var key = string.Join('\n', session.Server, session.Email, role, duration, target.Region, target.Endpoint);
+            if (state.Credentials.Holds(key)) await ConfirmAsync(session);
             var credentials = await state.Credentials.GetAsync(key, () => StsExchange.AssumeRoleAsync(
                 target, role, duration, session.Email, session.Server,
                 async ct => (await IssueTokenAsync(session, null, ct)).IdToken, lifetime));
             return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, Credentials = credentials };
         });
 
-    private Task<TokenResponse> IssueTokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken) =>
-        new VouchServerClient(http, session.Server).PostAsync(
+    private Task ConfirmAsync(AgentSession session)
+    {
+        var check = state.CheckOf(session) ?? throw new CliException(ExitCodes.NotLoggedIn, "not logged in");
+        return check.EnsureAsync(() => new VouchServerClient(connections, session.Server).GetSessionAsync(session.Token, lifetime));
+    }
+
+    private async Task<TokenResponse> IssueTokenAsync(AgentSession session, string? audience, CancellationToken cancellationToken)
+    {
+        var token = await new VouchServerClient(connections, session.Server).PostAsync(
             ApiRoutes.Token, new TokenRequest(audience), ProtocolJsonContext.Default.TokenRequest,
             ProtocolJsonContext.Default.TokenResponse, session.Token, cancellationToken);
+        state.CheckOf(session)?.Confirmed();
+        return token;
+    }
 
-    /// <summary>Turns the expected failures of <paramref name="work"/> into answers; forgets a session the server ended.</summary>
+    /// <summary>Turns the expected failures of <paramref name="work"/> into answers; forgets a session the server ended or whose user it disabled.</summary>
     private async Task<AgentResponse> AnswerAsync(AgentSession session, Func<Task<AgentResponse>> work)
     {
         try
@@ -83,7 +114,7 @@ internal sealed class AgentDispatcher(AgentState state, HttpClient http, Cancell
         }
         catch (CliException e)
         {
-            if (e.ExitCode == ExitCodes.NotLoggedIn) state.Forget(session);
+            if (e.ExitCode == ExitCodes.NotLoggedIn || e.ServerError == ErrorCodes.UserDisabled) state.Forget(session);
             return AgentErrors.From(e);
         }
     }

@@ -1,3 +1,6 @@
+using Vouch.Cli.Server;
+using Vouch.Protocol;
+
 namespace Vouch.Cli.Agent;
 
 /// <summary>
@@ -13,6 +16,9 @@ public static class AgentErrors
     public const string Forbidden = "forbidden";
     public const string AwsRefused = "aws_refused";
 
+    /// <summary>The server refused the user: their account is disabled (the session is forgotten).</summary>
+    public const string UserDisabled = "user_disabled";
+
     /// <summary>The agent failed unexpectedly (a bug); the session, if any, is still held.</summary>
     public const string Internal = "internal";
 
@@ -21,6 +27,7 @@ public static class AgentErrors
     /// <summary>The answer to a request whose handling ended in an expected failure.</summary>
     public static AgentResponse From(CliException failure) => failure.ExitCode switch
     {
+        _ when failure.ServerError == ErrorCodes.UserDisabled => AgentResponse.Fail(UserDisabled, VouchServerClient.DisabledMessage),
         ExitCodes.NotLoggedIn => AgentResponse.Fail(NotLoggedIn, failure.Message + ": run 'vouch login'"),
         ExitCodes.ServerUnreachable => AgentResponse.Fail(ServerUnreachable, failure.Message),
         ExitCodes.AwsRefused => AgentResponse.Fail(AwsRefused, failure.Message),
@@ -37,6 +44,7 @@ public static class AgentErrors
         NotLoggedIn => ExitCodes.NotLoggedIn,
         ServerUnreachable => ExitCodes.ServerUnreachable,
         AwsRefused => ExitCodes.AwsRefused,
+        UserDisabled => ExitCodes.Refused,
         Internal => ExitCodes.AgentFailed,
         _ => ExitCodes.Refused,
     };

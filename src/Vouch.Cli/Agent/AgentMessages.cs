@@ -10,6 +10,9 @@ public static class AgentOperations
     public const string Logout = "logout";
     public const string Token = "token";
     public const string Aws = "aws";
+
+    /// <summary>Whether an agent answers at all; unlike <see cref="Status"/>, never asks the server.</summary>
+    public const string Ping = "ping";
 }
 
 /// <summary>A request to the agent (one line of JSON).</summary>

@@ -1,4 +1,5 @@
 using Vouch.Cli.Configuration;
+using Vouch.Cli.Server;
 
 namespace Vouch.Cli.Agent;
 
@@ -7,7 +8,7 @@ namespace Vouch.Cli.Agent;
 /// (<see cref="AgentDispatcher"/>) on its Unix socket (<see cref="AgentListener"/>). It exits after it has held no
 /// session for <see cref="IdleExit"/>.
 /// </summary>
-public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider time, TextWriter log)
+public sealed class AgentServer(CliPaths paths, ServerConnections connections, TimeProvider time, TextWriter log)
 {
     public static readonly TimeSpan IdleExit = TimeSpan.FromMinutes(10);
 
@@ -15,7 +16,7 @@ public sealed class AgentServer(CliPaths paths, HttpClient http, TimeProvider ti
     {
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var state = new AgentState(time);
-        var dispatcher = new AgentDispatcher(state, http, lifetime.Token);
+        var dispatcher = new AgentDispatcher(state, connections, lifetime.Token);
         var idle = WatchIdleAsync(state, lifetime);
         try
         {

@@ -3,13 +3,15 @@ using Vouch.Cli.Aws;
 namespace Vouch.Cli.Agent;
 
 /// <summary>
-/// The agent's memory: the session (forgotten once it expires), the AWS credentials cached for it, and when the
-/// agent was last asked anything, which decides when it exits for idleness. Safe to use from every connection at once.
+/// The agent's memory: the session (forgotten once it expires) and its <see cref="SessionCheck"/>, the AWS
+/// credentials cached for it, and when the agent was last asked anything, which decides when it exits for idleness.
+/// Safe to use from every connection at once.
 /// </summary>
 internal sealed class AgentState(TimeProvider time)
 {
     private readonly Lock _gate = new();
     private AgentSession? _session;
+    private SessionCheck? _check;
     private DateTimeOffset _lastActive = time.GetUtcNow();
 
     /// <summary>AWS credentials for the current session; cleared whenever the session changes or ends.</summary>
@@ -26,28 +28,41 @@ internal sealed class AgentState(TimeProvider time)
         }
     }
 
-    /// <summary>Holds <paramref name="session"/> instead of any earlier one, whose credentials are forgotten.</summary>
+    /// <summary>
+    /// Holds <paramref name="session"/> instead of any earlier one, whose credentials are forgotten. The server has
+    /// just issued it, which counts as its first confirmation.
+    /// </summary>
     public void Begin(AgentSession session)
     {
-        lock (_gate) _session = session;
+        lock (_gate)
+        {
+            _session = session;
+            _check = new SessionCheck(time, time.GetUtcNow());
+        }
         Credentials.Clear();
     }
 
     /// <summary>Forgets the session and its credentials.</summary>
     public void End()
     {
-        lock (_gate) _session = null;
+        lock (_gate) (_session, _check) = (null, null);
         Credentials.Clear();
     }
 
-    /// <summary>Forgets <paramref name="ended"/> (the server said it ended) unless another session has replaced it.</summary>
+    /// <summary>Forgets <paramref name="ended"/> (the server said it ended, or its user is disabled) unless another session has replaced it.</summary>
     public void Forget(AgentSession ended)
     {
         lock (_gate)
         {
-            if (ReferenceEquals(_session, ended)) _session = null;
+            if (ReferenceEquals(_session, ended)) (_session, _check) = (null, null);
         }
         Credentials.Clear();
+    }
+
+    /// <summary>The confirmations of <paramref name="session"/>; null once it is no longer the session held.</summary>
+    public SessionCheck? CheckOf(AgentSession session)
+    {
+        lock (_gate) return ReferenceEquals(_session, session) ? _check : null;
     }
 
     /// <summary>True when the agent has held no session and answered nothing for longer than <paramref name="limit"/>.</summary>
@@ -64,7 +79,7 @@ internal sealed class AgentState(TimeProvider time)
 
     private AgentSession? Current(DateTimeOffset now)
     {
-        if (_session is { } session && session.ExpiresAt <= now) _session = null;
+        if (_session is { } session && session.ExpiresAt <= now) (_session, _check) = (null, null);
         return _session;
     }
 }

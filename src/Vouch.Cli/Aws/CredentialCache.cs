@@ -13,12 +13,17 @@ public sealed class CredentialCache(TimeProvider time)
     private readonly Dictionary<string, AwsCredentials> _values = [];
     private readonly Dictionary<string, Task<AwsCredentials>> _inFlight = [];
 
+    /// <summary>True when <see cref="GetAsync"/> would answer <paramref name="key"/> from memory, without calling STS.</summary>
+    public bool Holds(string key)
+    {
+        lock (_gate) return Servable(key) is not null;
+    }
+
     public Task<AwsCredentials> GetAsync(string key, Func<Task<AwsCredentials>> fetch)
     {
         lock (_gate)
         {
-            if (_values.TryGetValue(key, out var cached) && cached.Expiration - time.GetUtcNow() > MinimumRemaining)
-                return Task.FromResult(cached);
+            if (Servable(key) is { } cached) return Task.FromResult(cached);
             if (_inFlight.TryGetValue(key, out var pending)) return pending;
             var task = FetchAsync(key, fetch);
             // The fetch may already have finished (and removed itself); only a running one is shared.
@@ -32,6 +37,9 @@ public sealed class CredentialCache(TimeProvider time)
     {
         lock (_gate) _values.Clear();
     }
+
+    private AwsCredentials? Servable(string key) =>
+        _values.TryGetValue(key, out var cached) && cached.Expiration - time.GetUtcNow() > MinimumRemaining ? cached : null;
 
     private async Task<AwsCredentials> FetchAsync(string key, Func<Task<AwsCredentials>> fetch)
     {

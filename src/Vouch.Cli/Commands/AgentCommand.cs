@@ -17,7 +17,7 @@ internal static class AgentCommand
             // setsid fails only when already a group leader, which is fine.
             if (detached) _ = Native.SetSid();
             var log = detached ? TextWriter.Null : context.Console.Errors;
-            return new AgentServer(context.Paths, context.Http, TimeProvider.System, log).RunAsync(cancellationToken);
+            return new AgentServer(context.Paths, context.Connections, TimeProvider.System, log).RunAsync(cancellationToken);
         });
         return command;
     }

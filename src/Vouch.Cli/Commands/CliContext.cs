@@ -2,18 +2,19 @@ using Vouch.Authenticators;
 using Vouch.Authenticators.Software;
 using Vouch.Cli.Authenticators;
 using Vouch.Cli.Configuration;
+using Vouch.Cli.Server;
 using Vouch.Cli.Terminal;
 
 namespace Vouch.Cli.Commands;
 
-/// <summary>What every command gets from outside: the console, the environment, the paths and an HTTP client.</summary>
-public sealed class CliContext(IConsole console, Func<string, string?> environment, Lazy<HttpClient> http)
+/// <summary>What every command gets from outside: the console, the environment, the paths and the connections to Vouch servers.</summary>
+public sealed class CliContext(IConsole console, Func<string, string?> environment, Lazy<ServerConnections> connections)
 {
     public IConsole Console => console;
     public Func<string, string?> Environment => environment;
 
     /// <summary>Created on first use: most runs (status, token) only talk to the agent.</summary>
-    public HttpClient Http => http.Value;
+    public ServerConnections Connections => connections.Value;
     public CliPaths Paths { get; } = CliPaths.From(environment);
 
     /// <summary>The software authenticator when <c>VOUCH_SOFTWARE_AUTHENTICATOR</c> is set (said on stderr each time), else the USB key.</summary>

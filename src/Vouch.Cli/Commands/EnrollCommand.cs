@@ -18,7 +18,7 @@ internal static class EnrollCommand
         {
             var config = CliConfig.Load(context.Paths);
             var url = CliConfig.ResolveServer(parse.GetValue(server), context.Environment, config);
-            var client = new VouchServerClient(context.Http, url);
+            var client = new VouchServerClient(context.Connections, url);
             var started = await client.PostAsync(ApiRoutes.EnrollOptions, new EnrollOptionsRequest(parse.GetValue(invite)!.Trim()),
                 ProtocolJsonContext.Default.EnrollOptionsRequest, ProtocolJsonContext.Default.CeremonyOptionsResponse, null, cancellationToken);
             var credential = context.Authenticator().MakeCredential(started.Options, client.Origin);

@@ -19,7 +19,7 @@ internal static class LoginCommand
         {
             var config = CliConfig.Load(context.Paths);
             var url = CliConfig.ResolveServer(parse.GetValue(server), context.Environment, config);
-            var client = new VouchServerClient(context.Http, url);
+            var client = new VouchServerClient(context.Connections, url);
             var started = await client.PostAsync(ApiRoutes.LoginOptions, new LoginOptionsRequest(null),
                 ProtocolJsonContext.Default.LoginOptionsRequest, ProtocolJsonContext.Default.CeremonyOptionsResponse, null, cancellationToken);
             var assertion = context.Authenticator().GetAssertion(started.Options, client.Origin);

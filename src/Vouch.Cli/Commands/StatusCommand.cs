@@ -13,7 +13,11 @@ public sealed record StatusView(
     [property: JsonPropertyName("server")] string? Server,
     [property: JsonPropertyName("expires_at")] DateTimeOffset? ExpiresAt);
 
-/// <summary><c>vouch status [--json]</c>: who is logged in, where, until when. Exit 3 when not logged in.</summary>
+/// <summary>
+/// <c>vouch status [--json]</c>: who is logged in, where, until when, as the agent holds it once the server confirms
+/// it. Exit 3 when not logged in (or the server ended the session), 8 when the account is disabled. A server that
+/// cannot be reached is said on stderr; the session held is still shown.
+/// </summary>
 internal static class StatusCommand
 {
     public static Command Create(CliContext context)
@@ -28,6 +32,8 @@ internal static class StatusCommand
             var view = response is { Ok: true }
                 ? new StatusView(true, response.Email, response.Server, response.ExpiresAt)
                 : new StatusView(false, null, null, null);
+            if (response is { Ok: true, Message: { } unconfirmed })
+                context.Console.Errors.WriteLine($"vouch: could not confirm the session with the server: {unconfirmed}");
             if (parse.GetValue(json))
             {
                 context.Console.Out.WriteLine(JsonSerializer.Serialize(view, CliJsonContext.Default.StatusView));
@@ -38,7 +44,7 @@ internal static class StatusCommand
             }
             else
             {
-                context.Console.Errors.WriteLine(AgentErrors.NotLoggedInMessage);
+                context.Console.Errors.WriteLine(response?.Message ?? AgentErrors.NotLoggedInMessage);
             }
             return view.LoggedIn ? ExitCodes.Ok : ExitCodes.NotLoggedIn;
         });

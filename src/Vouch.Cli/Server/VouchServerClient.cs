@@ -7,11 +7,15 @@ using Vouch.Protocol;
 namespace Vouch.Cli.Server;
 
 /// <summary>
-/// The Vouch server's JSON API. Unreachable servers and refusals become <see cref="CliException"/>s with the
-/// server's stable error code in the message; session problems map to <see cref="ExitCodes.NotLoggedIn"/>.
+/// The Vouch server's JSON API. Unreachable servers become <see cref="ExitCodes.ServerUnreachable"/> failures that
+/// say why in words (<see cref="ServerConnections.Explain"/>); refusals carry the server's stable error code: session
+/// problems map to <see cref="ExitCodes.NotLoggedIn"/>, a disabled account to <see cref="DisabledMessage"/>.
 /// </summary>
-public sealed class VouchServerClient(HttpClient http, string server)
+public sealed class VouchServerClient(ServerConnections connections, string server)
 {
+    /// <summary>What the CLI says when the server refuses a disabled user (<see cref="ErrorCodes.UserDisabled"/>), exit code <see cref="ExitCodes.Refused"/>.</summary>
+    public const string DisabledMessage = "your Vouch account is disabled; ask your administrator";
+
     public string Server => server;
 
     /// <summary>The WebAuthn origin of the server (scheme, host and port).</summary>
@@ -28,6 +32,15 @@ public sealed class VouchServerClient(HttpClient http, string server)
             throw new CliException(ExitCodes.Refused, $"the Vouch server at {server} answered {(int)response.StatusCode} to logout");
     }
 
+    /// <summary>Confirms that the session is live and its user enabled (<c>GET</c> <see cref="ApiRoutes.Session"/>).</summary>
+    public async Task<SessionResponse> GetSessionAsync(string bearer, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, server + ApiRoutes.Session);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        using var response = await SendAsync(request, cancellationToken);
+        return await ReadAsync(response, ProtocolJsonContext.Default.SessionResponse, cancellationToken);
+    }
+
     public async Task<TResponse> PostAsync<TRequest, TResponse>(
         string path, TRequest body, JsonTypeInfo<TRequest> requestType, JsonTypeInfo<TResponse> responseType,
         string? bearer, CancellationToken cancellationToken)
@@ -37,40 +50,46 @@ public sealed class VouchServerClient(HttpClient http, string server)
             Content = JsonContent.Create(body, requestType),
         };
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
-        using (var response = await SendAsync(request, cancellationToken))
+        using var response = await SendAsync(request, cancellationToken);
+        return await ReadAsync(response, responseType, cancellationToken);
+    }
+
+    private async Task<TResponse> ReadAsync<TResponse>(HttpResponseMessage response, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
         {
-            if (response.IsSuccessStatusCode)
-            {
-                return await response.Content.ReadFromJsonAsync(responseType, cancellationToken)
-                    ?? throw new CliException(ExitCodes.Failed, $"the Vouch server at {server} answered with an empty body");
-            }
-            ErrorResponse? error = null;
-            try
-            {
-                error = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorResponse, cancellationToken);
-            }
-            catch (JsonException)
-            {
-                // Not a Vouch error body (a proxy's page, say): report the status alone.
-            }
-            if (error is null)
-                throw new CliException(ExitCodes.Refused, $"the Vouch server at {server} answered {(int)response.StatusCode} {response.ReasonPhrase}");
-            var exitCode = error.Error is ErrorCodes.InvalidSession or ErrorCodes.SessionExpired or ErrorCodes.SessionRevoked
-                ? ExitCodes.NotLoggedIn
-                : ExitCodes.Refused;
-            throw new CliException(exitCode, $"{error.Description} ({error.Error})");
+            return await response.Content.ReadFromJsonAsync(responseType, cancellationToken)
+                ?? throw new CliException(ExitCodes.Failed, $"the Vouch server at {server} answered with an empty body");
         }
+        ErrorResponse? error = null;
+        try
+        {
+            error = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorResponse, cancellationToken);
+        }
+        catch (JsonException)
+        {
+            // Not a Vouch error body (a proxy's page, say): report the status alone.
+        }
+        if (error is null)
+            throw new CliException(ExitCodes.Refused, $"the Vouch server at {server} answered {(int)response.StatusCode} {response.ReasonPhrase}");
+        throw error.Error switch
+        {
+            ErrorCodes.InvalidSession or ErrorCodes.SessionExpired or ErrorCodes.SessionRevoked =>
+                new CliException(ExitCodes.NotLoggedIn, $"{error.Description} ({error.Error})") { ServerError = error.Error },
+            ErrorCodes.UserDisabled => new CliException(ExitCodes.Refused, DisabledMessage) { ServerError = error.Error },
+            _ => new CliException(ExitCodes.Refused, $"{error.Description} ({error.Error})") { ServerError = error.Error },
+        };
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         try
         {
-            return await http.SendAsync(request, cancellationToken);
+            return await connections.Client.SendAsync(request, cancellationToken);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            throw new CliException(ExitCodes.ServerUnreachable, $"cannot reach the Vouch server at {server}: {e.Message}");
+            throw connections.Explain(e, server);
         }
     }
 }

@@ -1,0 +1,157 @@
+using Microsoft.Extensions.Time.Testing;
+using Vouch.Cli.Agent;
+using Vouch.Cli.Server;
+using Vouch.Protocol;
+using Xunit;
+
+namespace Vouch.Cli.Tests.Agent;
+
+/// <summary>
+/// The agent against a stand-in server and STS, on a clock the test moves: cached AWS credentials go only to a
+/// session the server still honours, and a disabled user or an ended session is forgotten with its credentials.
+/// </summary>
+public sealed class AgentSessionConfirmationTests : IAsyncLifetime
+{
+    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
+    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+    private readonly ServerConnections _connections = new(TimeProvider.System);
+    private readonly CancellationTokenSource _lifetime = new();
+    private VouchStandIn _server = null!;
+    private AgentDispatcher _agent = null!;
+
+    public async Task InitializeAsync()
+    {
+        _server = await VouchStandIn.StartAsync();
+        _agent = new AgentDispatcher(new AgentState(_time), _connections, _lifetime.Token);
+        var login = await AskAsync(new AgentRequest
+        {
+            Op = AgentOperations.Login, Server = _server.Url, Session = "vs_stand-in", Email = "alice@example.com", ExpiresAt = _time.GetUtcNow().AddHours(8),
+        });
+        Assert.True(login.Ok);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _lifetime.CancelAsync();
+        await _server.DisposeAsync();
+        _connections.Dispose();
+        _lifetime.Dispose();
+    }
+
+    private Task<AgentResponse> AskAsync(AgentRequest request) => _agent.HandleAsync(request, CancellationToken.None);
+
+    private Task<AgentResponse> AwsAsync() => AskAsync(new AgentRequest
+    {
+        Op = AgentOperations.Aws, Role = Role, DurationSeconds = 3600, Region = "us-east-1", StsEndpoint = _server.Url,
+    });
+
+    /// <summary>Credentials cached, then the server refuses with <paramref name="error"/>, then the agent is asked again past the interval.</summary>
+    private async Task<AgentResponse> CachedThenRefusedAsync(int status, string error)
+    {
+        Assert.True((await AwsAsync()).Ok);
+        _server.Refusal = (status, error);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        return await AwsAsync();
+    }
+
+    [Fact]
+    public async Task Cached_credentials_are_served_without_asking_the_server_within_the_confirmation_interval()
+    {
+        var first = await AwsAsync();
+        _time.Advance(SessionCheck.Interval);
+        var second = await AwsAsync();
+
+        Assert.Equal("ASIASTANDIN", first.Credentials?.AccessKeyId);
+        Assert.Equal("ASIASTANDIN", second.Credentials?.AccessKeyId);
+        Assert.Equal(1, _server.Requests("/"));
+        Assert.Equal(1, _server.Requests(ApiRoutes.Token));
+        Assert.Equal(0, _server.Requests(ApiRoutes.Session));
+    }
+
+    [Fact]
+    public async Task Cached_credentials_are_served_after_the_interval_once_the_server_confirms_the_session()
+    {
+        await AwsAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var cached = await AwsAsync();
+
+        Assert.True(cached.Ok);
+        Assert.Equal(1, _server.Requests("/"));
+        Assert.Equal(1, _server.Requests(ApiRoutes.Session));
+    }
+
+    [Fact]
+    public async Task A_disabled_user_is_not_served_cached_credentials_and_the_session_is_forgotten()
+    {
+        var refused = await CachedThenRefusedAsync(403, ErrorCodes.UserDisabled);
+        var failure = AgentClient.Refusal(refused);
+        _server.Refusal = null;
+        var after = await AwsAsync();
+
+        Assert.Equal(AgentErrors.UserDisabled, refused.Error);
+        Assert.Null(refused.Credentials);
+        Assert.Equal(ExitCodes.Refused, failure.ExitCode);
+        Assert.Equal("your Vouch account is disabled; ask your administrator", failure.Message);
+        Assert.Equal(AgentErrors.NotLoggedIn, after.Error);
+        Assert.Equal(1, _server.Requests("/"));
+    }
+
+    [Fact]
+    public async Task A_revoked_session_is_not_served_cached_credentials_and_is_forgotten()
+    {
+        var refused = await CachedThenRefusedAsync(401, ErrorCodes.SessionRevoked);
+        var status = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+
+        Assert.Equal(AgentErrors.NotLoggedIn, refused.Error);
+        Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(refused).ExitCode);
+        Assert.Contains("(session_revoked): run 'vouch login'", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(AgentErrors.NotLoggedIn, status.Error);
+    }
+
+    [Theory]
+    [InlineData(AgentOperations.Token)]
+    [InlineData(AgentOperations.Status)]
+    public async Task A_disabled_user_is_told_so_by_token_and_status_and_the_session_is_forgotten(string operation)
+    {
+        _server.Refusal = (403, ErrorCodes.UserDisabled);
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var refused = await AskAsync(new AgentRequest { Op = operation });
+        var after = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+
+        Assert.Equal(AgentErrors.UserDisabled, refused.Error);
+        Assert.Equal("your Vouch account is disabled; ask your administrator", refused.Message);
+        Assert.Equal(AgentErrors.NotLoggedIn, after.Error);
+    }
+
+    [Fact]
+    public async Task While_the_server_is_unreachable_cached_credentials_are_served_only_within_the_offline_grace()
+    {
+        await AwsAsync();
+        await _server.StopAsync();
+
+        _time.Advance(TimeSpan.FromMinutes(4));
+        var within = await AwsAsync();
+        _time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        var beyond = await AwsAsync();
+
+        Assert.Equal("ASIASTANDIN", within.Credentials?.AccessKeyId);
+        Assert.Equal(AgentErrors.ServerUnreachable, beyond.Error);
+        Assert.Null(beyond.Credentials);
+        Assert.Contains("connection refused", beyond.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_shows_the_session_held_while_the_server_is_unreachable_and_says_why()
+    {
+        await _server.StopAsync();
+        _time.Advance(SessionCheck.OfflineGrace + TimeSpan.FromSeconds(1));
+
+        var status = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+
+        Assert.True(status.Ok);
+        Assert.Equal("alice@example.com", status.Email);
+        Assert.Contains("cannot reach the Vouch server", status.Message, StringComparison.Ordinal);
+    }
+}

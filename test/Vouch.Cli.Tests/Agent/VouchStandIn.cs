@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Vouch.Protocol;
+using Vouch.Testing;
+
+namespace Vouch.Cli.Tests.Agent;
+
+/// <summary>
+/// A Vouch server and STS in one small Kestrel app on 127.0.0.1: issues tokens, confirms sessions and answers
+/// AssumeRoleWithWebIdentity, until told to refuse with a Vouch error; counts the requests on each path.
+/// </summary>
+internal sealed class VouchStandIn : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _requests = new();
+
+    private VouchStandIn(WebApplication app, string url) => (_app, Url) = (app, url);
+
+    public string Url { get; }
+
+    /// <summary>When set, the login, token and session endpoints answer this status and error instead.</summary>
+    public (int Status, string Error)? Refusal { get; set; }
+
+    public int Requests(string path) => _requests.GetValueOrDefault(path);
+
+    public static async Task<VouchStandIn> StartAsync()
+    {
+        var url = $"http://127.0.0.1:{FreePort.Next()}";
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(url);
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var standIn = new VouchStandIn(app, url);
+        app.Use((context, next) =>
+        {
+            standIn._requests.AddOrUpdate(context.Request.Path, 1, (_, count) => count + 1);
+            return next(context);
+        });
+        app.MapPost(ApiRoutes.Token, () => standIn.Refused() ?? Results.Json(
+            new TokenResponse("eyJ.stand-in.sig", "jti-1", DateTimeOffset.UtcNow.AddMinutes(10)), ProtocolJsonContext.Default.TokenResponse));
+        app.MapGet(ApiRoutes.Session, () => standIn.Refused() ?? Results.Json(
+            new SessionResponse("alice@example.com", DateTimeOffset.UtcNow.AddHours(8)), ProtocolJsonContext.Default.SessionResponse));
+        app.MapPost(ApiRoutes.LoginOptions, () => standIn.Refused() ?? Results.StatusCode(StatusCodes.Status501NotImplemented));
+        app.MapPost("/", () => Results.Text(AssumeRoleResponse, "text/xml"));
+        await app.StartAsync();
+        return standIn;
+    }
+
+    private IResult? Refused() => Refusal is var (status, error)
+        ? Results.Json(new ErrorResponse(error, $"refused by the stand-in ({error})"), ProtocolJsonContext.Default.ErrorResponse, statusCode: status)
+        : null;
+
+    private const string AssumeRoleResponse =
+        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult>" +
+        "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>" +
+        "<Credentials><SessionToken>stand-in-session</SessionToken><SecretAccessKey>stand-in-secret</SecretAccessKey><Expiration>2099-01-01T00:00:00Z</Expiration><AccessKeyId>ASIASTANDIN</AccessKeyId></Credentials>" +
+        "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>";
+
+    public Task StopAsync() => _app.StopAsync();
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
