@@ -20,6 +20,15 @@ public sealed partial class CeremonyFailures(AuditLog audit, ILogger<CeremonyFai
         return new Problem(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = reason };
     }
 
+    /// <summary>Records <paramref name="problem"/>'s reason (or code) and answers the problem itself: a refusal the client may know the cause of.</summary>
+    public async Task<Problem> RefuseAsync(string type, string? email, string? client, Problem problem, CancellationToken cancellationToken)
+    {
+        var reason = problem.Reason ?? problem.Code;
+        Log.CeremonyRefused(logger, type, email ?? "(unknown)", reason);
+        await AuditAsync(type, email, client, cancellationToken, ("reason", reason));
+        return problem;
+    }
+
     public Task AuditAsync(string type, string? email, string? client, CancellationToken cancellationToken, params (string Key, string Value)[] data) =>
         audit.WriteAsync(cancellationToken, new AuditEntry
         {
