@@ -74,6 +74,8 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
 
             key.RevokedAt = StoredTime.Now(time);
             key.RevokedBy = actor;
+            // A login with this key that read it before now then fails to store its counter, and is refused.
+            key.Version = Guid.NewGuid();
             await audit.AppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.CredentialRevoked,
