@@ -16,4 +16,7 @@ public static class ExitCodes
 
     /// <summary>The database cannot be reached or opened.</summary>
     public const int DatabaseUnavailable = 4;
+
+    /// <summary>What the command names (a user's email, a credential or invite id) does not exist.</summary>
+    public const int NotFound = 5;
 }

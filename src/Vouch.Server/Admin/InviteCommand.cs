@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Vouch.Server.Audit;
 using Vouch.Server.Users;
 
@@ -24,12 +23,7 @@ internal static class InviteCommand
         var command = new Command("invite", "Create a one-time enrollment code for one email") { email, domain, expiresIn };
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var address = EmailAddress.TryParse(parse.GetValue(email));
-            if (address is null)
-            {
-                context.Error.WriteLine("vouch-server: --email is not a plain email address (like alice@example.com)");
-                return ExitCodes.Usage;
-            }
+            if (CommandOutput.Email(context, parse.GetValue(email), "--email") is not { } address) return ExitCodes.Usage;
             var organization = parse.GetValue(domain)?.Trim().ToLowerInvariant() ?? address.Domain;
             if (!EmailAddress.IsDomain(organization))
             {
@@ -43,8 +37,14 @@ internal static class InviteCommand
                 context.Out.WriteLine(created.Code);
                 context.Error.WriteLine(
                     $"Invite for {created.Invite.Email} ({created.Invite.Domain}), valid until " +
-                    $"{created.Invite.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}, single use. " +
+                    $"{CommandOutput.Time(created.Invite.ExpiresAt)}, single use. " +
                     "Send the code privately; it is not stored and cannot be shown again.");
+                if (created.ExistingUser is { } user)
+                {
+                    context.Error.WriteLine($"{user.Email} is an existing user: this invite adds a key to the existing user (a spare, or a replacement).");
+                    if (user.DisabledAt is not null)
+                        context.Error.WriteLine($"{user.Email} is disabled: enrolling is refused until 'vouch-server users enable {user.Email}'.");
+                }
                 return ExitCodes.Ok;
             }, cancellationToken);
         });

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 
@@ -33,9 +32,9 @@ internal static class KeysCommand
             }).ThenByDescending(k => k.ActivatesAt);
             foreach (var key in ordered)
             {
-                var until = schedule.RetiredAt(key) is { } retired ? Format(retired) : "-";
+                var until = schedule.RetiredAt(key) is { } retired ? CommandOutput.Time(retired) : "-";
                 context.Out.WriteLine(
-                    $"{key.Kid,-43}  {key.Generation,3}  {schedule.StatusAt(key, now).ToString().ToLowerInvariant(),-7}  {Format(key.ActivatesAt),-20}  {until,-20}");
+                    $"{key.Kid,-43}  {key.Generation,3}  {schedule.StatusAt(key, now).ToString().ToLowerInvariant(),-7}  {CommandOutput.Time(key.ActivatesAt),-20}  {until,-20}");
             }
             return ExitCodes.Ok;
         }
@@ -46,12 +45,10 @@ internal static class KeysCommand
         public async Task<int> RotateAsync(CancellationToken cancellationToken)
         {
             var result = await store.RotateAsync(AuditActors.Admin, cancellationToken);
-            context.Out.WriteLine($"key {result.Kid} signs from {Format(result.ActivatesAt)} (replacing {result.PreviousKid ?? "none"})");
-            context.Out.WriteLine($"next key {result.NextKid} published, signs from {Format(result.NextActivatesAt)}");
+            context.Out.WriteLine($"key {result.Kid} signs from {CommandOutput.Time(result.ActivatesAt)} (replacing {result.PreviousKid ?? "none"})");
+            context.Out.WriteLine($"next key {result.NextKid} published, signs from {CommandOutput.Time(result.NextActivatesAt)}");
             context.Error.WriteLine("Running servers pick up the change within 30 seconds; the old key stays published until its tokens expire.");
             return ExitCodes.Ok;
         }
     }
-
-    private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -14,6 +14,9 @@ public static class ServerCommandLine
             AuditCommand.Create(context),
             InviteCommand.Create(context),
             SessionsCommand.Create(context),
+            UsersCommand.Create(context),
+            CredentialsCommand.Create(context),
+            InvitesCommand.Create(context),
             AwsCommand.Create(context),
         };
         CommonOptions.AddTo(root);

@@ -19,12 +19,8 @@ internal static class SessionsCommand
         });
         revoke.SetAction(async (parse, cancellationToken) =>
         {
-            var address = parse.GetValue(email) is { } text ? EmailAddress.TryParse(text) : null;
-            if (parse.GetValue(email) is not null && address is null)
-            {
-                context.Error.WriteLine("vouch-server: --email is not a plain email address");
-                return ExitCodes.Usage;
-            }
+            EmailAddress? address = null;
+            if (parse.GetValue(email) is { } text && (address = CommandOutput.Email(context, text, "--email")) is null) return ExitCodes.Usage;
             return await AdminServices.RunAsync<SessionService>(parse, context, needsKeyEncryptionKey: false, async sessions =>
             {
                 var count = await sessions.RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);

@@ -23,6 +23,10 @@ public static class AuditEventTypes
     public const string CloneSuspected = "credential.clone_suspected";
     public const string SessionRevoked = "session.revoked";
     public const string TokenIssued = "token.issued";
+    public const string UserDisabled = "user.disabled";
+    public const string UserEnabled = "user.enabled";
+    public const string CredentialRevoked = "credential.revoked";
+    public const string InviteRevoked = "invite.revoked";
 }
 
 /// <summary>Actors that are not users.</summary>

@@ -13,10 +13,15 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time)
     /// <summary>Stages <paramref name="entries"/> on <paramref name="db"/>; they are written by its next SaveChanges.</summary>
     public async Task AppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
     {
-        var last = await db.AuditRecords.AsNoTracking()
-            .OrderByDescending(r => r.Sequence)
-            .Select(r => new { r.Sequence, r.Hash })
-            .FirstOrDefaultAsync(cancellationToken);
+        // Entries staged earlier on this unit of work come last in the chain (a change and its consequences,
+        // such as a disabled user's revoked sessions, are appended step by step).
+        var staged = db.AuditRecords.Local.MaxBy(r => r.Sequence);
+        var last = staged is not null
+            ? new { staged.Sequence, staged.Hash }
+            : await db.AuditRecords.AsNoTracking()
+                .OrderByDescending(r => r.Sequence)
+                .Select(r => new { r.Sequence, r.Hash })
+                .FirstOrDefaultAsync(cancellationToken);
         var sequence = last?.Sequence ?? 0;
         var previous = last?.Hash ?? AuditHash.Genesis;
         var now = StoredTime.Now(time);

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Vouch.Server.Persistence;
 
@@ -21,7 +22,7 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
 
         await using var db = factory.CreateDbContext();
         // Instances starting together race to create the schema (PostgreSQL reports the loser as a duplicate
-        // table or type); the loser tries again and finds the migrations applied.
+        // table, type or column); the loser tries again and finds the migrations applied.
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -29,7 +30,8 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
                 await db.Database.MigrateAsync(cancellationToken);
                 break;
             }
-            catch (Npgsql.PostgresException e) when (attempt < 5 && e.SqlState is "42P07" or "23505" or "42710" or "40P01")
+            catch (PostgresException e) when (attempt < 5 && e.SqlState is PostgresErrorCodes.DuplicateTable or PostgresErrorCodes.UniqueViolation
+                or PostgresErrorCodes.DuplicateObject or PostgresErrorCodes.DuplicateColumn or PostgresErrorCodes.DeadlockDetected)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
             }

@@ -17,6 +17,8 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<UserRecord>
         builder.HasIndex(u => u.Email).IsUnique();
         builder.Property(u => u.Domain).HasColumnName("domain").HasMaxLength(253);
         builder.Property(u => u.CreatedAt).HasColumnName("created_at");
+        builder.Property(u => u.DisabledAt).HasColumnName("disabled_at");
+        builder.Property(u => u.DisabledBy).HasColumnName("disabled_by").HasMaxLength(320);
     }
 }
 
@@ -35,6 +37,8 @@ internal sealed class InviteConfiguration : IEntityTypeConfiguration<InviteRecor
         builder.Property(i => i.ExpiresAt).HasColumnName("expires_at");
         builder.Property(i => i.CreatedBy).HasColumnName("created_by").HasMaxLength(320);
         builder.Property(i => i.UsedAt).HasColumnName("used_at");
+        builder.Property(i => i.RevokedAt).HasColumnName("revoked_at");
+        builder.Property(i => i.RevokedBy).HasColumnName("revoked_by").HasMaxLength(320);
     }
 }
 
@@ -54,6 +58,8 @@ internal sealed class CredentialConfiguration : IEntityTypeConfiguration<Credent
         builder.Property(c => c.AttestationFormat).HasColumnName("attestation_format").HasMaxLength(32);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
         builder.Property(c => c.LastUsedAt).HasColumnName("last_used_at");
+        builder.Property(c => c.RevokedAt).HasColumnName("revoked_at");
+        builder.Property(c => c.RevokedBy).HasColumnName("revoked_by").HasMaxLength(320);
         builder.Property(c => c.Version).HasColumnName("version").IsConcurrencyToken();
     }
 }
@@ -88,6 +94,8 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<SessionRec
         builder.HasIndex(s => s.UserId);
         builder.HasOne<UserRecord>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
         builder.Property(s => s.CredentialId).HasColumnName("credential_id");
+        // Revoking a key revokes the sessions it opened.
+        builder.HasIndex(s => s.CredentialId);
         builder.Property(s => s.CreatedAt).HasColumnName("created_at");
         builder.Property(s => s.ExpiresAt).HasColumnName("expires_at");
         builder.Property(s => s.RevokedAt).HasColumnName("revoked_at");

@@ -49,49 +49,68 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         return new CreatedSession(token, session.Id, session.ExpiresAt);
     }
 
-    /// <summary>The live session whose bearer token is <paramref name="token"/>, or why there is none (401).</summary>
+    /// <summary>
+    /// The live session whose bearer token is <paramref name="token"/>, or why there is none (401; 403 when its
+    /// user is disabled). A session opened with a key that was revoked since is refused as revoked.
+    /// </summary>
     public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, CancellationToken cancellationToken)
     {
         if (!OpaqueSecret.HasShape(token, TokenPrefix)) return Unknown;
         await using var db = factory.CreateDbContext();
         var hash = OpaqueSecret.Hash(token!);
-        var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.TokenHash == hash, cancellationToken);
-        if (session is null) return Unknown;
-        if (session.RevokedAt is not null)
+        var found = await db.Sessions.AsNoTracking()
+            .Where(s => s.TokenHash == hash)
+            .Join(db.Users.AsNoTracking(), s => s.UserId, u => u.Id, (s, u) => new
+            {
+                Session = s,
+                User = u,
+                KeyRevoked = db.Credentials.Any(c => c.Id == s.CredentialId && c.RevokedAt != null),
+            })
+            .SingleOrDefaultAsync(cancellationToken);
+        if (found is null) return Unknown;
+        // Before the session's own state: disabling revokes every session, and the user should learn why.
+        if (found.User.DisabledAt is not null) return UserService.Disabled;
+        if (found.Session.RevokedAt is not null || found.KeyRevoked)
             return new Problem(ErrorCodes.SessionRevoked, "the session was revoked: run 'vouch login'", StatusCodes.Status401Unauthorized);
-        if (session.ExpiresAt <= time.GetUtcNow())
+        if (found.Session.ExpiresAt <= time.GetUtcNow())
             return new Problem(ErrorCodes.SessionExpired, "the session expired: run 'vouch login'", StatusCodes.Status401Unauthorized);
-        var user = await db.Users.AsNoTracking().SingleAsync(u => u.Id == session.UserId, cancellationToken);
-        return new AuthenticatedSession(session, user);
+        return new AuthenticatedSession(found.Session, found.User);
     }
 
     private static readonly Problem Unknown =
         new(ErrorCodes.InvalidSession, "no valid session: run 'vouch login'", StatusCodes.Status401Unauthorized);
 
     /// <summary>Revokes one session by id, or every live session of a user by email; returns how many.</summary>
-    public async Task<int> RevokeAsync(Guid? sessionId, string? email, string actor, CancellationToken cancellationToken)
-    {
-        var now = StoredTime.Now(time);
-        return await Conflicts.InTransactionAsync(factory, async db =>
+    public Task<int> RevokeAsync(Guid? sessionId, string? email, string actor, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, db =>
         {
-            var query = db.Sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now);
+            IQueryable<SessionRecord> query = db.Sessions;
             if (sessionId is { } id) query = query.Where(s => s.Id == id);
             if (email is not null) query = query.Where(s => db.Users.Any(u => u.Id == s.UserId && u.Email == email));
-            var sessions = await query.ToListAsync(cancellationToken);
-            foreach (var session in sessions)
-            {
-                session.RevokedAt = now;
-                session.RevokedBy = actor;
-            }
-            if (sessions.Count > 0)
-            {
-                await audit.AppendAsync(db, cancellationToken, sessions.Select(s => new AuditEntry
-                {
-                    Type = AuditEventTypes.SessionRevoked, Actor = actor,
-                    Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },
-                }).ToList());
-            }
-            return sessions.Count;
+            return RevokeAsync(db, query, actor, cancellationToken);
         }, cancellationToken);
+
+    /// <summary>
+    /// Stages on the caller's unit of work the revocation of the live sessions among <paramref name="sessions"/>,
+    /// each audited, so that they end with the change that ends them (a disabled user, a revoked key); returns how many.
+    /// </summary>
+    public async Task<int> RevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken)
+    {
+        var now = StoredTime.Now(time);
+        var live = await sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now).ToListAsync(cancellationToken);
+        foreach (var session in live)
+        {
+            session.RevokedAt = now;
+            session.RevokedBy = actor;
+        }
+        if (live.Count > 0)
+        {
+            await audit.AppendAsync(db, cancellationToken, live.Select(s => new AuditEntry
+            {
+                Type = AuditEventTypes.SessionRevoked, Actor = actor,
+                Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },
+            }).ToList());
+        }
+        return live.Count;
     }
 }

@@ -16,4 +16,9 @@ public sealed class InviteRecord
 
     /// <summary>When an enrollment used it; an invite is used at most once.</summary>
     public DateTimeOffset? UsedAt { get; set; }
+
+    /// <summary>When an administrator revoked it before use; a revoked invite is refused like a used one.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedBy { get; set; }
 }

@@ -12,4 +12,10 @@ public sealed class UserRecord
     public required string Domain { get; init; }
 
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When an administrator disabled the user (no login, token or enrollment); null while enabled.</summary>
+    public DateTimeOffset? DisabledAt { get; set; }
+
+    /// <summary>Who disabled the user (<c>admin:&lt;os user&gt;</c>).</summary>
+    public string? DisabledBy { get; set; }
 }

@@ -13,11 +13,16 @@ public sealed partial class CeremonyFailures(AuditLog audit, ILogger<CeremonyFai
     /// <summary>The longest reason kept in the audit trail.</summary>
     private const int MaxReasonLength = 200;
 
-    public async Task<Problem> RefuseAsync(string type, string? email, string? client, string reason, CancellationToken cancellationToken)
+    public Task<Problem> RefuseAsync(string type, string? email, string? client, string reason, CancellationToken cancellationToken) =>
+        RefuseAsync(type, email, client, new Problem(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = reason }, cancellationToken);
+
+    /// <summary>Records <paramref name="problem"/>'s reason (or code) and answers the problem itself: a refusal the client may know the cause of.</summary>
+    public async Task<Problem> RefuseAsync(string type, string? email, string? client, Problem problem, CancellationToken cancellationToken)
     {
+        var reason = problem.Reason ?? problem.Code;
         Log.CeremonyRefused(logger, type, email ?? "(unknown)", reason);
         await AuditAsync(type, email, client, cancellationToken, ("reason", reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason));
-        return new Problem(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = reason };
+        return problem;
     }
 
     public Task AuditAsync(string type, string? email, string? client, CancellationToken cancellationToken, params (string Key, string Value)[] data) =>

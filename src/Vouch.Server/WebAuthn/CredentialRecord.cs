@@ -19,6 +19,11 @@ public sealed class CredentialRecord
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? LastUsedAt { get; set; }
 
+    /// <summary>When an administrator revoked the key (lost or stolen): it can no longer log in.</summary>
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public string? RevokedBy { get; set; }
+
     /// <summary>Optimistic concurrency token: two logins racing on one counter cannot both land.</summary>
     public Guid Version { get; set; } = Guid.NewGuid();
 }

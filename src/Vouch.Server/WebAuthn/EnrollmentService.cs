@@ -20,15 +20,14 @@ public sealed class EnrollmentService(
     public async Task<Outcome<CeremonyOptionsResponse>> BeginAsync(string? code, string? client, CancellationToken cancellationToken)
     {
         var found = await invites.FindUsableAsync(code, cancellationToken);
-        if (!found.Succeeded)
-        {
-            await failures.AuditAsync(AuditEventTypes.EnrollmentFailed, null, client, cancellationToken, ("reason", found.Problem.Reason ?? found.Problem.Code));
-            return found.Problem;
-        }
+        if (!found.Succeeded) return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, null, client, found.Problem, cancellationToken);
         var invite = found.Value;
 
         await using var db = factory.CreateDbContext();
+        // An invite for an existing user's email adds a key to that user, unless an administrator disabled them.
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == invite.Email, cancellationToken);
+        if (user?.DisabledAt is not null)
+            return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, UserService.Disabled, cancellationToken);
         var userId = user?.Id ?? invite.Id;
         var existing = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId).Select(c => c.Id).ToListAsync(cancellationToken);
         var request = fido2.RequestNewCredential(new RequestNewCredentialParams
@@ -61,13 +60,14 @@ public sealed class EnrollmentService(
         var response = ClientResponses.Parse<AuthenticatorAttestationRawResponse>(request.Credential, out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, malformed!, cancellationToken);
+        var original = CredentialCreateOptions.FromJson(ceremony.Value.Options);
         RegisteredPublicKeyCredential credential;
         try
         {
             credential = await fido2.MakeNewCredentialAsync(new MakeNewCredentialParams
             {
                 AttestationResponse = response,
-                OriginalOptions = CredentialCreateOptions.FromJson(ceremony.Value.Options),
+                OriginalOptions = original,
                 IsCredentialIdUniqueToUserCallback = IsCredentialIdUniqueAsync,
             }, cancellationToken);
         }
@@ -83,11 +83,16 @@ public sealed class EnrollmentService(
             return new Problem(ErrorCodes.AttestationRefused, "this server accepts only YubiKeys (attestation chaining to Yubico's root)");
         }
 
-        var enrolled = await Conflicts.InTransactionAsync(factory, async write =>
+        var refused = await Conflicts.InTransactionAsync<Problem?>(factory, async write =>
         {
-            if (!await invites.ClaimAsync(write, invite.Id, cancellationToken)) return false;
-            var now = StoredTime.Now(time);
+            // Checked before the invite is claimed, so that a refusal leaves nothing behind: the user may have been
+            // disabled, or enrolled by a concurrent first enrollment, since the ceremony began.
             var user = await write.Users.SingleOrDefaultAsync(u => u.Email == invite.Email, cancellationToken);
+            if (user?.DisabledAt is not null) return UserService.Disabled;
+            if (user is not null && !original.User.Id.AsSpan().SequenceEqual(user.Id.ToByteArray()))
+                return new Problem(ErrorCodes.InvalidCeremony, "another enrollment for this email finished first; start again") { Reason = "user handle of a concurrent first enrollment" };
+            if (!await invites.ClaimAsync(write, invite.Id, cancellationToken)) return InviteService.AlreadyUsed;
+            var now = StoredTime.Now(time);
             if (user is null)
             {
                 user = new UserRecord { Id = invite.Id, Email = invite.Email, Domain = invite.Domain, CreatedAt = now };
@@ -109,13 +114,17 @@ public sealed class EnrollmentService(
                 Data = new Dictionary<string, string>
                 {
                     ["invite_id"] = invite.Id.ToString(),
-                    ["credential_id"] = Convert.ToHexStringLower(credential.Id.AsSpan(0, Math.Min(16, credential.Id.Length))),
+                    // In full, as 'vouch-server credentials list' shows it and 'credentials revoke' takes it.
+                    ["credential_id"] = CredentialService.FormatId(credential.Id),
                     ["aaguid"] = credential.AaGuid.ToString(),
                 },
             });
-            return true;
+            return null;
         }, cancellationToken);
-        return enrolled ? new EnrollResponse(invite.Email) : InviteService.AlreadyUsed;
+        if (refused is null) return new EnrollResponse(invite.Email);
+        return refused == UserService.Disabled
+            ? await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, refused, cancellationToken)
+            : refused;
     }
 
     private async Task<bool> IsCredentialIdUniqueAsync(IsCredentialIdUniqueToUserParams args, CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Sessions;
+using Vouch.Server.Users;
 
 namespace Vouch.Server.WebAuthn;
 
@@ -68,12 +69,20 @@ public sealed class LoginService(
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, e.Message, cancellationToken);
         }
 
+        // Verified first, so that the audit trail tells a revoked key's holder from someone replaying its id.
+        if (stored.RevokedAt is not null)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "credential revoked", cancellationToken);
+
         // A counter that does not move forward means a second key holds this credential's private key.
         if ((result.SignCount != 0 || stored.SignCount != 0) && result.SignCount <= stored.SignCount)
         {
             return await failures.RefuseAsync(AuditEventTypes.CloneSuspected, user.Email, client,
                 $"sign counter went from {stored.SignCount} to {result.SignCount}", cancellationToken);
         }
+
+        // The key is good and its holder verified: a disabled user may know why they cannot log in.
+        if (user.DisabledAt is not null)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, UserService.Disabled, cancellationToken);
 
         stored.SignCount = result.SignCount;
         stored.LastUsedAt = StoredTime.Now(time);

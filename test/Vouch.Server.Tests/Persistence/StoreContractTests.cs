@@ -6,7 +6,11 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
+using Vouch.Protocol;
 using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
+using Vouch.Server.Users;
+using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
 
@@ -306,6 +310,99 @@ public abstract class StoreContractTests : IAsyncLifetime
         var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Sequence).ToListAsync();
         Assert.Equal([AuditEventTypes.KeyCreated, AuditEventTypes.KeyCreated, AuditEventTypes.KeyCreated, AuditEventTypes.KeyRotated], records.Select(r => r.Type));
         Assert.Equal(["system", "system", "admin:alice", "admin:alice"], records.Select(r => r.Actor));
+    }
+
+    /// <summary>The people services of one instance, and Alice enrolled with two keys (ids 0x01.. and 0x02..).</summary>
+    private async Task<(UserService Users, CredentialService Credentials, SessionService Sessions, UserRecord Alice, byte[][] Keys)> PeopleAsync()
+    {
+        var (_, audit, factory) = Instance();
+        var sessions = new SessionService(factory, audit, Time);
+        var alice = new UserRecord { Id = Guid.NewGuid(), Email = "alice@example.com", Domain = "example.com", CreatedAt = StoredTime.Now(Time) };
+        byte[][] keys = [[1, .. RandomNumberGenerator.GetBytes(31)], [2, .. RandomNumberGenerator.GetBytes(31)]];
+        await using (var db = factory.CreateDbContext())
+        {
+            db.Users.Add(alice);
+            foreach (var key in keys)
+            {
+                db.Credentials.Add(new CredentialRecord
+                {
+                    Id = key, UserId = alice.Id, PublicKey = [0], SignCount = 0, AaGuid = Guid.Empty, AttestationFormat = "none", CreatedAt = StoredTime.Now(Time),
+                });
+            }
+            await db.SaveChangesAsync();
+        }
+        return (new UserService(factory, audit, sessions, Time), new CredentialService(factory, audit, sessions, Time), sessions, alice, keys);
+    }
+
+    [Fact]
+    public async Task Disabling_a_user_revokes_their_live_sessions_with_it_and_refuses_them_as_disabled()
+    {
+        var (users, _, sessions, alice, keys) = await PeopleAsync();
+        var first = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
+        var second = await sessions.CreateAsync(alice, keys[1], null, CancellationToken.None);
+
+        var disabled = await users.DisableAsync(EmailAddress.TryParse(alice.Email)!, "admin:alice", CancellationToken.None);
+
+        Assert.Equal(2, disabled.Value!.SessionsRevoked);
+        Assert.Equal(ErrorCodes.UserDisabled, (await sessions.FindAsync(first.Token, CancellationToken.None)).Problem!.Code);
+        var shown = await users.ShowAsync(EmailAddress.TryParse(alice.Email)!, CancellationToken.None);
+        Assert.Empty(shown.Value!.Sessions);
+        Assert.Equal("admin:alice", shown.Value.User.DisabledBy);
+        await users.EnableAsync(EmailAddress.TryParse(alice.Email)!, "admin:alice", CancellationToken.None);
+        Assert.Equal(ErrorCodes.SessionRevoked, (await sessions.FindAsync(second.Token, CancellationToken.None)).Problem!.Code);
+        var verification = await new AuditChainVerifier(Instance().Factory).VerifyAsync(CancellationToken.None);
+        Assert.True(verification.Intact, verification.Problem);
+        await using var db = Instance().Factory.CreateDbContext();
+        Assert.Equal(
+            [AuditEventTypes.LoginSucceeded, AuditEventTypes.LoginSucceeded, AuditEventTypes.UserDisabled, AuditEventTypes.SessionRevoked, AuditEventTypes.SessionRevoked, AuditEventTypes.UserEnabled],
+            await db.AuditRecords.OrderBy(r => r.Sequence).Select(r => r.Type).ToListAsync());
+    }
+
+    [Fact]
+    public async Task Revoking_a_key_ends_only_the_sessions_it_opened()
+    {
+        var (_, credentials, sessions, alice, keys) = await PeopleAsync();
+        var lost = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
+        var kept = await sessions.CreateAsync(alice, keys[1], null, CancellationToken.None);
+
+        var revoked = await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
+
+        Assert.Equal(1, revoked.Value!.SessionsRevoked);
+        Assert.Equal(ErrorCodes.SessionRevoked, (await sessions.FindAsync(lost.Token, CancellationToken.None)).Problem!.Code);
+        Assert.True((await sessions.FindAsync(kept.Token, CancellationToken.None)).Succeeded);
+        var listed = (await credentials.ListAsync(null, CancellationToken.None)).Value!;
+        Assert.Equal(CredentialService.FormatId(keys[0]), listed.Single(k => k.RevokedAt is not null).Id);
+        Assert.False((await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None)).Value!.Changed);
+    }
+
+    [Fact]
+    public async Task A_session_opened_with_a_key_revoked_afterwards_is_refused_as_revoked()
+    {
+        var (_, credentials, sessions, alice, keys) = await PeopleAsync();
+        var (_, _, factory) = Instance();
+        await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
+
+        // As if a login with the key had raced its revocation.
+        var raced = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
+
+        Assert.Equal(ErrorCodes.SessionRevoked, (await sessions.FindAsync(raced.Token, CancellationToken.None)).Problem!.Code);
+        await using var db = factory.CreateDbContext();
+        Assert.Null((await db.Sessions.SingleAsync(s => s.Id == raced.Id)).RevokedAt);
+    }
+
+    [Fact]
+    public async Task A_revoked_invite_cannot_be_found_usable_nor_claimed()
+    {
+        var (_, audit, factory) = Instance();
+        var invites = new InviteService(factory, audit, Time);
+        var created = await invites.CreateAsync(EmailAddress.TryParse("bob@example.com")!, "example.com", TimeSpan.FromHours(1), "admin:alice", CancellationToken.None);
+
+        await invites.RevokeAsync(created.Invite.Id, "admin:alice", CancellationToken.None);
+
+        Assert.Equal(ErrorCodes.InvalidInvite, (await invites.FindUsableAsync(created.Code, CancellationToken.None)).Problem!.Code);
+        await using var db = factory.CreateDbContext();
+        Assert.False(await invites.ClaimAsync(db, created.Invite.Id, CancellationToken.None));
+        Assert.Equal(InviteStates.Revoked, (await invites.ListAsync(CancellationToken.None)).Single().State);
     }
 }
 

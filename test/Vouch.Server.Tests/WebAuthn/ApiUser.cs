@@ -81,5 +81,14 @@ public sealed class ApiUser(InProcessServer server, string email = "alice@exampl
     /// <summary>Asks for an ID token with <paramref name="session"/>.</summary>
     public Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(string session) => PostAsync(ApiRoutes.Token, new { }, session);
 
+    /// <summary>Asks whether <paramref name="session"/> is still live (<c>GET /api/v1/session</c>).</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> SessionAsync(string session)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, ApiRoutes.Session.TrimStart('/'));
+        request.Headers.Authorization = new("Bearer", session);
+        using var response = await server.Client.SendAsync(request);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+    }
+
     public void Dispose() => Key.Dispose();
 }

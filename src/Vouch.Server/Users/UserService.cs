@@ -1,0 +1,99 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
+using Vouch.Protocol;
+using Vouch.Server.Audit;
+using Vouch.Server.Persistence;
+using Vouch.Server.Sessions;
+using Vouch.Server.WebAuthn;
+
+namespace Vouch.Server.Users;
+
+/// <summary>A user as <c>vouch-server users list</c> shows them; <see cref="Keys"/> counts the keys that are not revoked.</summary>
+public sealed record UserSummary(
+    string Email, string Domain, DateTimeOffset CreatedAt, int Keys, DateTimeOffset? LastLoginAt,
+    DateTimeOffset? DisabledAt, string? DisabledBy);
+
+/// <summary>A live session as <c>vouch-server users show</c> lists it (never its token).</summary>
+public sealed record SessionSummary(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
+/// <summary>A user with every key (revoked ones too) and their live sessions.</summary>
+public sealed record UserDetails(UserSummary User, IReadOnlyList<CredentialSummary> Keys, IReadOnlyList<SessionSummary> Sessions);
+
+/// <summary>What disabling or enabling did: <see cref="Changed"/> is false when the user already was so.</summary>
+public sealed record UserStateChange(bool Changed, int SessionsRevoked);
+
+/// <summary>
+/// The people who may log in: lists them, shows one, and disables or enables them. Disabling revokes every live
+/// session in the same transaction; enabling restores login, not the old sessions.
+/// </summary>
+public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, SessionService sessions, TimeProvider time)
+{
+    /// <summary>The refusal of every login, token request and enrollment of a disabled user (HTTP 403).</summary>
+    public static Problem Disabled { get; } =
+        new(ErrorCodes.UserDisabled, "your Vouch account is disabled; ask your administrator", StatusCodes.Status403Forbidden) { Reason = "user disabled" };
+
+    /// <summary>The answer for an email no user has.</summary>
+    public static Problem NoSuchUser(EmailAddress email) =>
+        new(ErrorCodes.NotFound, $"no user {email}", StatusCodes.Status404NotFound);
+
+    /// <summary>Every user, by email.</summary>
+    public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        var users = await db.Users.AsNoTracking().ToListAsync(cancellationToken);
+        var keys = (await db.Credentials.AsNoTracking().ToListAsync(cancellationToken)).ToLookup(c => c.UserId);
+        return users.OrderBy(u => u.Email, StringComparer.Ordinal).Select(u => Summarize(u, keys[u.Id])).ToList();
+    }
+
+    /// <summary>The user with <paramref name="email"/>, their keys and their live sessions.</summary>
+    public async Task<Outcome<UserDetails>> ShowAsync(EmailAddress email, CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
+        if (user is null) return NoSuchUser(email);
+        var keys = await db.Credentials.AsNoTracking().Where(c => c.UserId == user.Id).ToListAsync(cancellationToken);
+        var now = StoredTime.Now(time);
+        var live = await db.Sessions.AsNoTracking()
+            .Where(s => s.UserId == user.Id && s.RevokedAt == null && s.ExpiresAt > now)
+            .ToListAsync(cancellationToken);
+        return new UserDetails(
+            Summarize(user, keys),
+            keys.OrderBy(k => k.CreatedAt).Select(k => CredentialSummary.From(k, user.Email)).ToList(),
+            live.OrderBy(s => s.CreatedAt).Select(s => new SessionSummary(s.Id, s.CreatedAt, s.ExpiresAt)).ToList());
+    }
+
+    /// <summary>Disables the user and revokes their live sessions, audited as <paramref name="actor"/>.</summary>
+    public Task<Outcome<UserStateChange>> DisableAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
+        ChangeAsync(email, disable: true, actor, cancellationToken);
+
+    /// <summary>Lets the user log in again; sessions revoked by disabling stay revoked.</summary>
+    public Task<Outcome<UserStateChange>> EnableAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
+        ChangeAsync(email, disable: false, actor, cancellationToken);
+
+    private Task<Outcome<UserStateChange>> ChangeAsync(EmailAddress email, bool disable, string actor, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
+        {
+            var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
+            if (user is null) return NoSuchUser(email);
+            if ((user.DisabledAt is not null) == disable) return new UserStateChange(Changed: false, SessionsRevoked: 0);
+
+            user.DisabledAt = disable ? StoredTime.Now(time) : null;
+            user.DisabledBy = disable ? actor : null;
+            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            {
+                Type = disable ? AuditEventTypes.UserDisabled : AuditEventTypes.UserEnabled,
+                Actor = actor,
+                Data = new Dictionary<string, string> { ["email"] = user.Email },
+            });
+            var revoked = disable ? await sessions.RevokeAsync(db, db.Sessions.Where(s => s.UserId == user.Id), actor, cancellationToken) : 0;
+            return new UserStateChange(Changed: true, revoked);
+        }, cancellationToken);
+
+    private static UserSummary Summarize(UserRecord user, IEnumerable<CredentialRecord> keys)
+    {
+        var all = keys.ToList();
+        return new UserSummary(
+            user.Email, user.Domain, user.CreatedAt, all.Count(k => k.RevokedAt is null), all.Max(k => k.LastUsedAt),
+            user.DisabledAt, user.DisabledBy);
+    }
+}
