@@ -6,16 +6,23 @@ namespace Vouch.Server.Audit;
 
 /// <summary>
 /// Appends events to the hash-chained audit log. <see cref="AppendAsync"/> adds to a caller's unit of work so an event
-/// is stored with the change it describes, or not at all; a conflicting concurrent append is retried by the caller.
+/// is stored with the change it describes, or not at all. On PostgreSQL, where several instances append at once,
+/// appenders take turns (a transaction-scoped advisory lock held until their commit) instead of colliding on the
+/// next sequence number; on SQLite the database's own write lock orders them, and a busy file is retried.
 /// </summary>
 public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time)
 {
+    /// <summary>The advisory lock key that orders audit appends on PostgreSQL ("vouchaud" in ASCII).</summary>
+    public const long AppendLockKey = 0x766F756368617564;
+
     /// <summary>Stages <paramref name="entries"/> on <paramref name="db"/>; they are written by its next SaveChanges.</summary>
     public async Task AppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
     {
         // Entries staged earlier on this unit of work come last in the chain (a change and its consequences,
         // such as a disabled user's revoked sessions, are appended step by step).
         var staged = db.AuditRecords.Local.MaxBy(r => r.Sequence);
+        if (staged is null && db.Database.IsNpgsql() && db.Database.CurrentTransaction is not null)
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AppendLockKey})", cancellationToken);
         var last = staged is not null
             ? new { staged.Sequence, staged.Hash }
             : await db.AuditRecords.AsNoTracking()
