@@ -4,10 +4,11 @@ using Xunit;
 
 namespace Vouch.Cli.Tests.Aws;
 
+/// <summary>Reading the role and region of a profile <c>vouch setup aws</c> wrote, for <c>vouch console --profile</c>.</summary>
 public sealed class VouchProfileTests : IDisposable
 {
-    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
     private readonly TemporaryDirectory _directory = new("vouch-profile-");
+    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
 
     public void Dispose() => _directory.Dispose();
 
@@ -38,15 +39,22 @@ public sealed class VouchProfileTests : IDisposable
     }
 
     [Theory]
-    [InlineData("[profile team]\nregion = eu-west-1\n", "does not get its credentials")]
-    [InlineData("[profile team]\ncredential_process = other-tool --role arn:aws:iam::123456789012:role/X\n", "does not get its credentials")]
-    [InlineData("[profile team]\ncredential_process = vouch credential aws --role\n", "does not get its credentials")]
-    [InlineData("[profile other]\nregion = eu-west-1\n", "there is no profile 'team'")]
-    [InlineData("[profile team]\ncredential_process = vouch credential aws --role arn:aws:iam::123456789012:user/alice\n", "is not an IAM role ARN")]
-    public void A_profile_vouch_does_not_serve_is_a_configuration_error(string text, string message)
+    [InlineData("[profile team]\nregion = eu-west-1\n")]
+    [InlineData("[profile team]\ncredential_process = other-tool --role arn:aws:iam::123456789012:role/X\n")]
+    [InlineData("[profile team]\ncredential_process = vouch credential aws --role\n")]
+    public void A_profile_vouch_does_not_serve_is_a_configuration_error(string text) =>
+        Refused(text, "does not get its credentials from 'vouch credential aws --role ARN'");
+
+    [Fact]
+    public void A_missing_profile_or_a_role_that_is_no_role_is_a_configuration_error()
+    {
+        Refused("[profile other]\nregion = eu-west-1\n", "there is no profile 'team'");
+        Refused("[profile team]\ncredential_process = vouch credential aws --role arn:aws:iam::123456789012:user/alice\n", "is not an IAM role ARN");
+    }
+
+    private void Refused(string text, string message)
     {
         var failure = Assert.Throws<CliException>(() => VouchProfile.Read(Config(text), "team"));
-
         Assert.Equal(ExitCodes.BadConfiguration, failure.ExitCode);
         Assert.Contains(message, failure.Message, StringComparison.Ordinal);
     }
