@@ -19,6 +19,7 @@ public static class VouchCommandLine
         CredentialCommand.Create(context),
         SetupAwsCommand.Create(context),
         ExecCommand.Create(context),
+        ConsoleCommand.Create(context),
         AgentCommand.Create(context),
     };
 

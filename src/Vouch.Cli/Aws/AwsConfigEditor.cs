@@ -81,6 +81,20 @@ public static partial class AwsConfigEditor
         File.Move(temporary, path, overwrite: true);
     }
 
+    /// <summary>The <c>key = value</c> settings of <paramref name="profile"/> in <paramref name="text"/>; null when there is no such profile.</summary>
+    public static IReadOnlyDictionary<string, string>? Read(string text, string profile)
+    {
+        var lines = SplitKeepingEndings(text).Select(l => l.TrimEnd('\r', '\n')).ToList();
+        var start = lines.FindIndex(l => Header().Match(l) is { Success: true } m && SectionName(m) == profile);
+        if (start < 0) return null;
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in lines.Skip(start + 1).TakeWhile(l => !Header().IsMatch(l)))
+        {
+            if (KeyLine().Match(line) is { Success: true } key) settings.TryAdd(key.Groups["key"].Value, line[(line.IndexOf('=') + 1)..].Trim());
+        }
+        return settings;
+    }
+
     private static string SectionName(Match header)
     {
         var name = header.Groups["name"].Value.Trim();
