@@ -15,6 +15,7 @@ public static class ServerCommandLine
             InviteCommand.Create(context),
             SessionsCommand.Create(context),
             AwsCommand.Create(context),
+            DoctorCommand.Create(context),
         };
         CommonOptions.AddTo(root);
         return root;
