@@ -15,12 +15,11 @@ namespace Vouch.Server.Admin;
 /// </summary>
 internal static class DoctorCommand
 {
-    /// <summary>Whom the test token is for: nobody, in a domain that cannot exist (RFC 2606).</summary>
-    private const string TestSubject = "doctor@vouch-doctor.invalid";
+    private static readonly Option<string?> IssuerToCheck = new("--issuer") { Description = "the public issuer URL to check (default: the server's settings)" };
 
     public static Command Create(CommandContext context)
     {
-        var issuer = new Option<string?>("--issuer") { Description = "the public issuer URL to check (default: the server's settings)" };
+        var issuer = IssuerToCheck;
         var command = new Command("doctor", "Check from the outside, as AWS would, that this issuer works: URL, TLS chain, discovery, JWKS, a fresh token, clock")
         {
             issuer,
@@ -88,6 +87,9 @@ internal static class DoctorCommand
 
     private sealed class ServerReader(SigningKeyReader reader, TimeProvider time, KeyEncryptionKey? keyEncryptionKey = null)
     {
+        /// <summary>Whom the test token is for: nobody, in a domain that cannot exist (RFC 2606).</summary>
+        private const string TestSubject = "doctor@vouch-doctor.invalid";
+
         public async Task<ServerEvidence> ReadAsync(OidcOptions oidc, CancellationToken cancellationToken)
         {
             var current = new KeySchedule<SigningKeyRecord>(await reader.LoadAsync(cancellationToken)).CurrentAt(time.GetUtcNow());
