@@ -69,6 +69,51 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
     }
 
     [Fact]
+    public async Task Session_tags_let_a_permission_policy_admit_one_domain_to_s3()
+    {
+        var bucket = "vouch-tags-" + Guid.NewGuid().ToString("N")[..12];
+
+        // Both may assume the role (its trust policy asks only for the audience); S3 then looks at aws:PrincipalTag/domain.
+        var alice = await VouchAsync(world.Alice, "exec", "--role", world.TaggedRole, "--", "aws", "--endpoint-url", world.Rgw.Endpoint, "s3", "mb", $"s3://{bucket}");
+        // botocore cannot parse RGW's refusal of CreateBucket ("argument of type 'NoneType' is not iterable"): its
+        // debug log shows the response RGW sent. (That log holds the session's keys: it is searched, never printed.)
+        var bob = await VouchAsync(world.Bob, "exec", "--role", world.TaggedRole, "--", "aws", "--debug", "--endpoint-url", world.Rgw.Endpoint, "s3", "mb", $"s3://{bucket}-bob");
+
+        Assert.True(alice.ExitCode == 0, alice.StandardError + alice.StandardOutput);
+        Assert.Contains($"make_bucket: {bucket}", alice.StandardOutput, StringComparison.Ordinal);
+        Assert.NotEqual(0, bob.ExitCode);
+        Assert.True(bob.StandardError.Contains("<Code>AccessDenied</Code>", StringComparison.Ordinal), "RGW did not answer bob's CreateBucket with AccessDenied");
+        Assert.True(bob.StandardError.Contains("make_bucket failed", StringComparison.Ordinal), "bob's bucket was made");
+    }
+
+    [Fact]
+    public async Task Rgw_admits_a_source_identity_token_without_sts_SetSourceIdentity_and_refuses_a_trust_policy_naming_it()
+    {
+        // A second Vouch server whose tokens carry https://aws.amazon.com/source_identity (--source-identity).
+        await using var vouch = await VouchWorld.StartAsync(new Dictionary<string, string?> { ["VOUCH_SOURCE_IDENTITY"] = "true" });
+        using var carol = new CliSandbox();
+        await vouch.EnrollAndLoginAsync(carol, "carol@example.com");
+        var host = vouch.Issuer["http://".Length..];
+        await world.Rgw.RegisterIssuerAsync(vouch.Issuer, audience: host);
+        var audience = $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}";
+        var without = await world.Rgw.CreateRoleAsync("VouchWithoutSourceIdentity", vouch.Issuer, audience);
+
+        // What AWS requires for such tokens, RGW 16.2 does not know: it refuses the trust policy itself.
+        var naming = await Assert.ThrowsAsync<InvalidOperationException>(() => world.Rgw.CreateRoleAsync("VouchWithSourceIdentity", vouch.Issuer, audience,
+            actions: ["sts:AssumeRoleWithWebIdentity", "sts:TagSession", "sts:SetSourceIdentity"]));
+        var token = await carol.RunAsync("credential", "token");
+        // AWS would refuse this (AccessDenied: the trust policy lacks sts:SetSourceIdentity); RGW ignores the claim.
+        var admitted = await VouchAsync(carol, "credential", "aws", "--role", without);
+
+        Assert.Contains("when calling the CreateRole operation", naming.Message, StringComparison.Ordinal);
+        Assert.True(token.ExitCode == 0, token.StandardError);
+        var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token.StandardOutput.Trim());
+        Assert.Equal("carol@example.com", jwt.GetPayloadValue<string>("https://aws.amazon.com/source_identity"));
+        Assert.True(admitted.ExitCode == 0, admitted.StandardError);
+        Assert.Contains("\"AccessKeyId\"", admitted.StandardOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_token_from_an_issuer_rgw_does_not_trust_is_refused()
     {
         // Another Vouch server, never registered with RGW, whose user claims the same email.
@@ -94,6 +139,9 @@ public sealed class RgwWorld : IAsyncLifetime
     public string AliceRole { get; private set; } = null!;
     public string DomainRole { get; private set; } = null!;
 
+    /// <summary>Any user of the audience may assume it; its permission policy allows S3 only to the session tag domain=example.com.</summary>
+    public string TaggedRole { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         var rgw = CephRgw.StartAsync();
@@ -105,6 +153,9 @@ public sealed class RgwWorld : IAsyncLifetime
         AudienceRole = await Rgw.CreateRoleAsync("VouchAudience", issuer, $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}");
         AliceRole = await Rgw.CreateRoleAsync("VouchAlice", issuer, $"{{\"StringEquals\":{{\"{host}:sub\":\"alice@example.com\"}}}}");
         DomainRole = await Rgw.CreateRoleAsync("VouchExampleCom", issuer, $"{{\"StringLike\":{{\"{host}:sub\":\"*@example.com\"}}}}");
+        TaggedRole = await Rgw.CreateRoleAsync("VouchTaggedExampleCom", issuer, $"{{\"StringEquals\":{{\"{host}:aud\":\"{host}\"}}}}",
+            permissions: "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]," +
+                         "\"Condition\":{\"StringEquals\":{\"aws:PrincipalTag/domain\":\"example.com\"}}}]}");
         await Vouch.EnrollAndLoginAsync(Alice, "alice@example.com");
         await Vouch.EnrollAndLoginAsync(Bob, "bob@other.org");
     }

@@ -45,15 +45,22 @@ public sealed class CephRgw : IAsyncDisposable
             // RGW requires a thumbprint but does not check it.
             "--thumbprint-list", "0000000000000000000000000000000000000000");
 
-    /// <summary>Creates a role trusting <paramref name="issuer"/> under <paramref name="condition"/> (one-line JSON), allowed all of S3.</summary>
-    public async Task<string> CreateRoleAsync(string name, string issuer, string condition)
+    /// <summary>All of S3: the permission policy a role gets unless told otherwise.</summary>
+    public const string AllOfS3 = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}";
+
+    /// <summary>
+    /// Creates a role trusting <paramref name="issuer"/> under <paramref name="condition"/> (one-line JSON) for
+    /// <paramref name="actions"/> (default web identity and session tags), allowed <paramref name="permissions"/>
+    /// (default <see cref="AllOfS3"/>).
+    /// </summary>
+    public async Task<string> CreateRoleAsync(string name, string issuer, string condition, string? permissions = null, IReadOnlyList<string>? actions = null)
     {
         var provider = issuer[(issuer.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var allowed = string.Join(',', (actions ?? ["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]).Select(a => $"\"{a}\""));
         var trust = "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":{\"Federated\":[\"arn:aws:iam:::oidc-provider/" + provider +
-                    "\"]},\"Action\":[\"sts:AssumeRoleWithWebIdentity\",\"sts:TagSession\"],\"Condition\":" + condition + "}]}";
+                    "\"]},\"Action\":[" + allowed + "],\"Condition\":" + condition + "}]}";
         await IamAsync("create-role", "--role-name", name, "--assume-role-policy-document", trust);
-        await IamAsync("put-role-policy", "--role-name", name, "--policy-name", "s3all", "--policy-document",
-            "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":[\"s3:*\"],\"Resource\":[\"arn:aws:s3:::*\"]}]}");
+        await IamAsync("put-role-policy", "--role-name", name, "--policy-name", "s3", "--policy-document", permissions ?? AllOfS3);
         return $"arn:aws:iam:::role/{name}";
     }
 

@@ -18,6 +18,7 @@ public static class ServerCommandLine
             CredentialsCommand.Create(context),
             InvitesCommand.Create(context),
             AwsCommand.Create(context),
+            DoctorCommand.Create(context),
         };
         CommonOptions.AddTo(root);
         return root;

@@ -154,12 +154,11 @@ public sealed class AwsSetupTests
     {
         using var chain = TestChain.Create();
         using var directory = new TemporaryDirectory();
-        File.WriteAllText(directory.File("chain.pem"), chain.Leaf.ExportCertificatePem() + "\n" + chain.Intermediate.ExportCertificatePem());
-        File.WriteAllText(directory.File("key.pem"), chain.LeafKey.ExportPkcs8PrivateKeyPem());
+        var (certificate, key) = chain.WritePem(directory.Path);
         var port = FreePort.Next();
         await using var server = await InProcessServer.StartAsync(configure: s => s with
         {
-            Listen = $"https://127.0.0.1:{port}", Tls = new TlsFiles(directory.File("chain.pem"), directory.File("key.pem")),
+            Listen = $"https://127.0.0.1:{port}", Tls = new TlsFiles(certificate, key),
         });
 
         var thumbprint = await IssuerThumbprint.FetchAsync($"https://127.0.0.1:{port}", CancellationToken.None);
@@ -180,42 +179,4 @@ public sealed class AwsSetupTests
 #pragma warning disable CA5350 // The value AWS names a certificate by.
         Convert.ToHexStringLower(SHA1.HashData(certificate.RawData));
 #pragma warning restore CA5350
-
-    /// <summary>root → intermediate → leaf for 127.0.0.1, as a company's CA would issue.</summary>
-    private sealed class TestChain : IDisposable
-    {
-        public required X509Certificate2 Root { get; init; }
-        public required X509Certificate2 Intermediate { get; init; }
-        public required X509Certificate2 Leaf { get; init; }
-        public required ECDsa LeafKey { get; init; }
-
-        public static TestChain Create()
-        {
-            var now = DateTimeOffset.UtcNow;
-            using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var rootRequest = new CertificateRequest("CN=Vouch Test Root", rootKey, HashAlgorithmName.SHA256);
-            rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            var root = rootRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
-            using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var intermediateRequest = new CertificateRequest("CN=Vouch Test Intermediate", intermediateKey, HashAlgorithmName.SHA256);
-            intermediateRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
-            using var intermediatePublic = intermediateRequest.Create(root, now.AddDays(-1), now.AddMonths(6), [1, 2, 3]);
-            var intermediate = intermediatePublic.CopyWithPrivateKey(intermediateKey);
-            var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-            var leafRequest = new CertificateRequest("CN=127.0.0.1", leafKey, HashAlgorithmName.SHA256);
-            var names = new SubjectAlternativeNameBuilder();
-            names.AddIpAddress(System.Net.IPAddress.Loopback);
-            leafRequest.CertificateExtensions.Add(names.Build());
-            var leaf = leafRequest.Create(intermediate, now.AddDays(-1), now.AddMonths(1), [4, 5, 6]);
-            return new TestChain { Root = root, Intermediate = intermediate, Leaf = leaf, LeafKey = leafKey };
-        }
-
-        public void Dispose()
-        {
-            Root.Dispose();
-            Intermediate.Dispose();
-            Leaf.Dispose();
-            LeafKey.Dispose();
-        }
-    }
 }
