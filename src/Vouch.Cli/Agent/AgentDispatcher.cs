@@ -28,15 +28,18 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
                 state.End();
                 return session is null ? new AgentResponse { Ok = true } : await LogoutAsync(session, cancellationToken);
             case { Op: AgentOperations.Status }:
-                return session is null ? NoSession : await StatusAsync(session);
+                return session is null ? NoSessionAnswer() : await StatusAsync(session);
             case { Op: AgentOperations.Token }:
-                return session is null ? NoSession : await TokenAsync(session, request.Audience, cancellationToken);
+                return session is null ? NoSessionAnswer() : await TokenAsync(session, request.Audience, cancellationToken);
             case { Op: AgentOperations.Aws, Role: { } role, DurationSeconds: { } duration, Region: { } region }:
-                return session is null ? NoSession : await AwsAsync(session, new StsTarget(region, request.StsEndpoint), role, duration);
+                return session is null ? NoSessionAnswer() : await AwsAsync(session, new StsTarget(region, request.StsEndpoint), role, duration);
             default:
                 return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
         }
     }
+
+    /// <summary>Without a session: why the server ended the last one, if it did, else "not logged in".</summary>
+    private AgentResponse NoSessionAnswer() => state.EndedBecause ?? NoSession;
 
     private async Task<AgentResponse> LogoutAsync(AgentSession session, CancellationToken cancellationToken)
     {
@@ -114,8 +117,9 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
         }
         catch (CliException e)
         {
-            if (e.ExitCode == ExitCodes.NotLoggedIn || e.ServerError == ErrorCodes.UserDisabled) state.Forget(session);
-            return AgentErrors.From(e);
+            var answer = AgentErrors.From(e);
+            if (e.ExitCode == ExitCodes.NotLoggedIn || e.ServerError == ErrorCodes.UserDisabled) state.Forget(session, answer);
+            return answer;
         }
     }
 }

@@ -12,6 +12,7 @@ internal sealed class AgentState(TimeProvider time)
     private readonly Lock _gate = new();
     private AgentSession? _session;
     private SessionCheck? _check;
+    private AgentResponse? _endedBecause;
     private DateTimeOffset _lastActive = time.GetUtcNow();
 
     /// <summary>AWS credentials for the current session; cleared whenever the session changes or ends.</summary>
@@ -38,6 +39,7 @@ internal sealed class AgentState(TimeProvider time)
         {
             _session = session;
             _check = new SessionCheck(time, time.GetUtcNow());
+            _endedBecause = null;
         }
         Credentials.Clear();
     }
@@ -45,18 +47,28 @@ internal sealed class AgentState(TimeProvider time)
     /// <summary>Forgets the session and its credentials.</summary>
     public void End()
     {
-        lock (_gate) (_session, _check) = (null, null);
+        lock (_gate) (_session, _check, _endedBecause) = (null, null, null);
         Credentials.Clear();
     }
 
-    /// <summary>Forgets <paramref name="ended"/> (the server said it ended, or its user is disabled) unless another session has replaced it.</summary>
-    public void Forget(AgentSession ended)
+    /// <summary>
+    /// Forgets <paramref name="ended"/> (the server said it ended, or its user is disabled) unless another session has
+    /// replaced it, and keeps <paramref name="because"/> as the answer to whoever asks for it next, until a login or
+    /// logout: a disabled user's next request is told so, not merely "not logged in".
+    /// </summary>
+    public void Forget(AgentSession ended, AgentResponse because)
     {
         lock (_gate)
         {
-            if (ReferenceEquals(_session, ended)) (_session, _check) = (null, null);
+            if (ReferenceEquals(_session, ended)) (_session, _check, _endedBecause) = (null, null, because);
         }
         Credentials.Clear();
+    }
+
+    /// <summary>Why the last session ended, when the server ended it; null after a login or logout.</summary>
+    public AgentResponse? EndedBecause
+    {
+        get { lock (_gate) return _endedBecause; }
     }
 
     /// <summary>The confirmations of <paramref name="session"/>; null once it is no longer the session held.</summary>

@@ -87,13 +87,17 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
         var refused = await CachedThenRefusedAsync(403, ErrorCodes.UserDisabled);
         var failure = AgentClient.Refusal(refused);
         _server.Refusal = null;
+        var sessionChecks = _server.Requests(ApiRoutes.Session);
         var after = await AwsAsync();
 
         Assert.Equal(AgentErrors.UserDisabled, refused.Error);
         Assert.Null(refused.Credentials);
         Assert.Equal(ExitCodes.Refused, failure.ExitCode);
         Assert.Equal("your Vouch account is disabled; ask your administrator", failure.Message);
-        Assert.Equal(AgentErrors.NotLoggedIn, after.Error);
+        // Forgotten: the next request is told why without asking the server, and gets nothing from the cache.
+        Assert.Equal(AgentErrors.UserDisabled, after.Error);
+        Assert.Null(after.Credentials);
+        Assert.Equal(sessionChecks, _server.Requests(ApiRoutes.Session));
         Assert.Equal(1, _server.Requests("/"));
     }
 
@@ -118,11 +122,14 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
         _time.Advance(TimeSpan.FromSeconds(2));
 
         var refused = await AskAsync(new AgentRequest { Op = operation });
+        var asked = _server.Requests(ApiRoutes.Session) + _server.Requests(ApiRoutes.Token);
         var after = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
 
         Assert.Equal(AgentErrors.UserDisabled, refused.Error);
         Assert.Equal("your Vouch account is disabled; ask your administrator", refused.Message);
-        Assert.Equal(AgentErrors.NotLoggedIn, after.Error);
+        // The session is forgotten, and whoever asks next is told why without the server being asked.
+        Assert.Equal(AgentErrors.UserDisabled, after.Error);
+        Assert.Equal(asked, _server.Requests(ApiRoutes.Session) + _server.Requests(ApiRoutes.Token));
     }
 
     [Fact]

@@ -75,9 +75,9 @@ public sealed class DisabledAccountCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Refused, exitCode);
         Assert.Equal("vouch: your Vouch account is disabled; ask your administrator", console.Errors.ToString()!.Trim());
         Assert.Equal("", console.Out.ToString());
-        // The agent forgot the session (login is refused before it reaches the agent).
+        // The agent forgot the session and tells whoever asks next why (login is refused before it reaches the agent).
         if (arguments[0] != "login")
-            Assert.Equal(AgentErrors.NotLoggedIn, (await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status }))?.Error);
+            Assert.Equal(AgentErrors.UserDisabled, (await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status }))?.Error);
     }
 
     private sealed class CapturedConsole : IConsole
