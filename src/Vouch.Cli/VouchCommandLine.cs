@@ -19,6 +19,7 @@ public static class VouchCommandLine
         CredentialCommand.Create(context),
         SetupAwsCommand.Create(context),
         ExecCommand.Create(context),
+        DoctorCommand.Create(context),
         AgentCommand.Create(context),
     };
 
