@@ -6,11 +6,12 @@ namespace Vouch.EndToEnd.Tests;
 /// <summary><c>vouch doctor</c>, the published binary, on a healthy setup and on one with a broken AWS profile.</summary>
 public sealed class DoctorEndToEndTests : IAsyncLifetime
 {
-    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
-    private readonly CliSandbox _user = new();
     private VouchWorld _vouch = null!;
+    private readonly CliSandbox _user = new();
 
     public async Task InitializeAsync() => _vouch = await VouchWorld.StartAsync();
+
+    private static string Role => "arn:aws:iam::123456789012:role/VouchDeveloper";
 
     public async Task DisposeAsync()
     {

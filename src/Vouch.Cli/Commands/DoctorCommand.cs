@@ -16,10 +16,11 @@ namespace Vouch.Cli.Commands;
 /// </summary>
 internal static class DoctorCommand
 {
-    public static Command Create(CliContext context)
-    {
-        var command = new Command("doctor", "Check the agent, session, server, security key and AWS profiles, one line each");
-        command.SetAction(async (parse, cancellationToken) =>
+    /// <summary>The help line, which names every check in the order they run.</summary>
+    private const string Checks = "Check the agent, session, server, clock, security key and AWS profiles, one line each";
+
+    public static Command Create(CliContext context) =>
+        new Command("doctor", Checks).WithAction(async (parse, cancellationToken) =>
         {
             var findings = new List<Finding>();
             void Report(Finding finding)
@@ -61,6 +62,10 @@ internal static class DoctorCommand
             if (failed > 0) context.Console.Errors.WriteLine($"vouch doctor: {failed} problem{(failed == 1 ? "" : "s")} found");
             return failed > 0 ? ExitCodes.DoctorFoundProblems : ExitCodes.Ok;
         });
+
+    private static Command WithAction(this Command command, Func<ParseResult, CancellationToken, Task<int>> action)
+    {
+        command.SetAction(action);
         return command;
     }
 

@@ -9,8 +9,8 @@ namespace Vouch.Cli.Tests.Doctor;
 /// <summary>Each check of <c>vouch doctor</c> on what it is given: its verdict and the line it prints.</summary>
 public sealed class DoctorChecksTests
 {
-    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private static readonly string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
 
     [Fact]
     public void The_agent_is_ok_when_it_answers_and_a_failure_when_not()
