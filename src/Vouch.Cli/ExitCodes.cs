@@ -31,4 +31,7 @@ public static class ExitCodes
 
     /// <summary>The agent failed unexpectedly (a bug); the session, if any, is still held.</summary>
     public const int AgentFailed = 9;
+
+    /// <summary><c>vouch doctor</c> found at least one problem (a <c>FAIL</c> line says what to do).</summary>
+    public const int DoctorFoundProblems = 10;
 }

@@ -20,6 +20,7 @@ public static class VouchCommandLine
         SetupAwsCommand.Create(context),
         ExecCommand.Create(context),
         ConsoleCommand.Create(context),
+        DoctorCommand.Create(context),
         AgentCommand.Create(context),
     };
 

@@ -45,13 +45,35 @@ public sealed class AgentListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task An_agent_that_closes_the_connection_without_answering_is_an_agent_failure_not_a_missing_session()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Paths.AgentSocket)!);
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Paths.AgentSocket));
+        listener.Listen(1);
+        var closing = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync();
+        });
+
+        var failed = await Assert.ThrowsAsync<CliException>(() =>
+            AgentClient.RequestAsync(Paths, new AgentRequest { Op = AgentOperations.Aws }, CancellationToken.None));
+        await closing;
+
+        Assert.Equal(ExitCodes.AgentFailed, failed.ExitCode);
+        // Closed before or after the request was written: either way the agent did not answer.
+        Assert.Contains("did not answer", failed.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("not logged in", failed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_agent_failure_has_its_own_exit_code()
     {
         Assert.Equal(ExitCodes.AgentFailed, AgentErrors.ExitCode(AgentErrors.Internal));
         Assert.DoesNotContain(ExitCodes.AgentFailed, new[]
         {
             ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.NotLoggedIn, ExitCodes.NoKey,
-            ExitCodes.ServerUnreachable, ExitCodes.AwsRefused, ExitCodes.BadConfiguration, ExitCodes.Refused,
+            ExitCodes.ServerUnreachable, ExitCodes.AwsRefused, ExitCodes.BadConfiguration, ExitCodes.Refused, ExitCodes.DoctorFoundProblems,
         });
     }
 

@@ -7,6 +7,7 @@ namespace Vouch.Cli.Tests;
 public sealed class AwsConfigEditorTests : IDisposable
 {
     private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
+    private const string Admin = "arn:aws:iam::123456789012:role/VouchAdmin";
     private readonly string _directory = Directory.CreateTempSubdirectory("vouch-aws-config-").FullName;
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
@@ -112,5 +113,53 @@ public sealed class AwsConfigEditorTests : IDisposable
 
         Assert.Equal(before, File.ReadAllBytes(path));
         Assert.Single(Directory.GetFiles(_directory));
+    }
+
+    [Fact]
+    public void A_header_with_a_comment_after_it_is_found_and_updated_in_place()
+    {
+        var original = "[profile vouch]  # mine\n" + AwsConfigEditor.Marker + "\nregion = us-east-1\n\n[profile other]  # keep me\nregion = eu-west-1\n";
+
+        var updated = AwsConfigEditor.Apply(original, "vouch", Settings(), force: false);
+
+        Assert.Equal(
+            "[profile vouch]  # mine\n" + AwsConfigEditor.Marker + "\nregion = eu-west-1\n" +
+            $"credential_process = /usr/local/bin/vouch credential aws --role {Role} --format aws-credential-process\n" +
+            "\n[profile other]  # keep me\nregion = eu-west-1\n",
+            updated);
+        Assert.Single(AwsConfigFile.Parse(updated, "config").Profiles(), p => p.Profile == "vouch");
+    }
+
+    [Fact]
+    public void Several_profiles_stay_side_by_side_and_each_is_updated_alone()
+    {
+        var twoRoles = AwsConfigEditor.Apply(AwsConfigEditor.Apply("", "dev", Settings(), force: false), "admin", Settings(role: Admin), force: false);
+
+        var updated = AwsConfigEditor.Apply(twoRoles, "dev", Settings(region: "eu-north-1"), force: false);
+
+        var file = AwsConfigFile.Parse(updated, "config");
+        Assert.Equal(["dev", "admin"], file.Profiles().Select(p => p.Profile));
+        Assert.Equal("eu-north-1", file.Profile("dev")!.Settings["region"].Value);
+        Assert.Equal("eu-west-1", file.Profile("admin")!.Settings["region"].Value);
+        Assert.Contains(Admin, file.Profile("admin")!.Settings["credential_process"].Value, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_value_it_replaces_loses_its_nested_lines()
+    {
+        var original = "[profile vouch]\n" + AwsConfigEditor.Marker + "\nregion =\n  nested = 1\noutput = json\n";
+
+        var updated = AwsConfigEditor.Apply(original, "vouch", [new("region", "eu-west-1")], force: false);
+
+        Assert.Equal("[profile vouch]\n" + AwsConfigEditor.Marker + "\nregion = eu-west-1\noutput = json\n", updated);
+    }
+
+    [Fact]
+    public void A_file_the_aws_cli_rejects_is_not_written_into()
+    {
+        var error = Assert.Throws<CliException>(() => AwsConfigEditor.Apply("[default]\nregion eu-west-1\n", "vouch", Settings(), force: false, "/home/alice/.aws/config"));
+
+        Assert.Equal(ExitCodes.BadConfiguration, error.ExitCode);
+        Assert.StartsWith("/home/alice/.aws/config line 2: ", error.Message, StringComparison.Ordinal);
     }
 }

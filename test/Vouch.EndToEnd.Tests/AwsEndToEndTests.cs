@@ -188,6 +188,107 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
         Assert.Contains("cannot reach the Vouch server", result.StandardError, StringComparison.Ordinal);
     }
 
+    /// <summary>Config files the AWS CLI reads without complaint (each is checked with the AWS CLI first).</summary>
+    public static TheoryData<string, string> AcceptedConfigFiles => new()
+    {
+        { "an inline comment after a header", "[profile other]  # keep me\nregion = eu-west-1\n" },
+        { "semicolon comments", "; a comment\n[profile other]\n; another\nregion = eu-west-1\n" },
+        { "sso-session and services sections", "[sso-session x]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n\n[services y]\ns3 =\n  endpoint_url = http://localhost:1\n\n[profile other]\nregion = eu-west-1\nservices = y\n" },
+        { "no final line ending", "[default]\noutput = json\n\n[profile other]\nregion = eu-west-1" },
+        { "CRLF line endings", "[default]\r\noutput = json\r\n\r\n[profile other]\r\nregion = eu-west-1\r\n" },
+    };
+
+    [Theory]
+    [MemberData(nameof(AcceptedConfigFiles))]
+    public async Task Credential_aws_works_with_any_config_file_the_aws_cli_accepts(string what, string config)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(AwsConfigFile)!);
+        await File.WriteAllTextAsync(AwsConfigFile, config);
+        var accepted = await AwsAsync("configure", "list", "--profile", "other");
+        Assert.True(accepted.ExitCode == 0, $"{what}: the AWS CLI itself rejects the fixture: {accepted.StandardError}");
+        await LoginAsync();
+
+        var result = await VouchAsync("credential", "aws", "--role", Role);
+        var viaProfile = await ProcessRunner.RunAsync(CliSandbox.Binary, ["credential", "aws", "--role", Role, "--format", "json"],
+            new Dictionary<string, string?>(AwsEnvironment()) { ["AWS_PROFILE"] = "other" }, _user.Home, TimeSpan.FromSeconds(60), standardInput: "");
+
+        Assert.True(result.ExitCode == 0, $"{what}: {result.StandardError}");
+        Assert.Equal("", result.StandardError);
+        Assert.Equal(1, JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("Version").GetInt32());
+        Assert.True(viaProfile.ExitCode == 0, $"{what}: {viaProfile.StandardError}");
+        Assert.Equal("eu-west-1", JsonDocument.Parse(viaProfile.StandardOutput).RootElement.GetProperty("region").GetString());
+    }
+
+    [Fact]
+    public async Task A_config_file_the_aws_cli_rejects_is_one_line_that_names_the_file_and_the_line()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(AwsConfigFile)!);
+        await File.WriteAllTextAsync(AwsConfigFile, "[profile other]\nregion eu-west-1\n");
+        Assert.NotEqual(0, (await AwsAsync("configure", "list", "--profile", "other")).ExitCode);
+        await LoginAsync();
+
+        var result = await VouchAsync("credential", "aws", "--role", Role);
+        var setup = await VouchAsync("setup", "aws", "--role", Role);
+
+        Assert.Equal(7, result.ExitCode);
+        Assert.Empty(result.StandardOutput);
+        Assert.Equal($"vouch: {AwsConfigFile} line 2: 'region eu-west-1' is not a [section], a key = value setting or a comment; the AWS CLI cannot read this file either: fix that line",
+            result.StandardError.TrimEnd('\n'));
+        Assert.Equal(7, setup.ExitCode);
+        Assert.Contains($"{AwsConfigFile} line 2", setup.StandardError, StringComparison.Ordinal);
+        // With the region given, the file is not needed: the agent never reads it.
+        Assert.Equal(0, (await VouchAsync("credential", "aws", "--role", Role, "--region", "eu-west-1")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Setup_aws_for_several_roles_keeps_every_profile_and_lists_them()
+    {
+        const string admin = "arn:aws:iam::123456789012:role/VouchAdmin";
+        await LoginAsync();
+
+        Assert.Equal(0, (await VouchAsync("setup", "aws", "--role", Role, "--profile", "dev", "--region", "eu-west-1")).ExitCode);
+        Assert.Equal(0, (await VouchAsync("setup", "aws", "--role", admin, "--profile", "admin")).ExitCode);
+        Assert.Equal(0, (await VouchAsync("setup", "aws", "--role", Role, "--profile", "dev")).ExitCode);
+        var dev = await AwsAsync("sts", "get-caller-identity", "--profile", "dev", "--output", "json");
+        var adminIdentity = await AwsAsync("sts", "get-caller-identity", "--profile", "admin", "--output", "json");
+        var list = await VouchAsync("setup", "aws", "--list");
+
+        Assert.True(dev.ExitCode == 0, dev.StandardError);
+        Assert.EndsWith("assumed-role/VouchDeveloper/alice@example.com", JsonDocument.Parse(dev.StandardOutput).RootElement.GetProperty("Arn").GetString(), StringComparison.Ordinal);
+        Assert.True(adminIdentity.ExitCode == 0, adminIdentity.StandardError);
+        Assert.EndsWith("assumed-role/VouchAdmin/alice@example.com", JsonDocument.Parse(adminIdentity.StandardOutput).RootElement.GetProperty("Arn").GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, list.ExitCode);
+        Assert.Equal(
+            "PROFILE  ROLE                                           REGION     DURATION\n" +
+            $"dev      {Role}  eu-west-1  3600\n" +
+            $"admin    {admin}      us-east-1  3600\n",
+            list.StandardOutput);
+    }
+
+    [Fact]
+    public async Task The_aws_cli_gets_credentials_from_sts_in_the_profiles_region()
+    {
+        await LoginAsync();
+        Assert.Equal(0, (await VouchAsync("setup", "aws", "--role", Role, "--profile", "team", "--region", "eu-west-1")).ExitCode);
+        // A profile written by hand, without --region in its line: vouch reads the region of AWS_PROFILE's profile.
+        await File.AppendAllTextAsync(AwsConfigFile,
+            $"\n[profile manual]\ncredential_process = {CliSandbox.Binary} credential aws --role {Role} --duration 1800\nregion = ap-southeast-2\n");
+
+        var byFlag = await AwsAsync("sts", "get-caller-identity", "--profile", "team");
+        var byVariable = await ProcessRunner.RunAsync("aws", ["sts", "get-caller-identity"],
+            new Dictionary<string, string?>(AwsEnvironment()) { ["AWS_PROFILE"] = "manual" }, _user.Home, TimeSpan.FromSeconds(60));
+        var tokens = await TokensIssuedAsync();
+        // The agent caches per region: the AWS CLI's two calls were served in those regions, so these come from memory.
+        var team = await VouchAsync("credential", "aws", "--role", Role, "--region", "eu-west-1", "--format", "json");
+        var manual = await VouchAsync("credential", "aws", "--role", Role, "--region", "ap-southeast-2", "--duration", "1800", "--format", "json");
+
+        Assert.True(byFlag.ExitCode == 0, byFlag.StandardError);
+        Assert.True(byVariable.ExitCode == 0, byVariable.StandardError);
+        Assert.Equal("eu-west-1", JsonDocument.Parse(team.StandardOutput).RootElement.GetProperty("region").GetString());
+        Assert.Equal("ap-southeast-2", JsonDocument.Parse(manual.StandardOutput).RootElement.GetProperty("region").GetString());
+        Assert.Equal(tokens, await TokensIssuedAsync());
+    }
+
     [Theory]
     [InlineData("--duration", "899")]
     [InlineData("--duration", "3601")]

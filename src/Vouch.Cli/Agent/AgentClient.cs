@@ -22,13 +22,33 @@ public static class AgentClient
         {
             return null;
         }
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.AgentRequest);
-        await socket.SendAsync(bytes.Append((byte)'\n').ToArray(), cancellationToken);
-        using var stream = new NetworkStream(socket, ownsSocket: false);
-        using var reader = new StreamReader(stream);
-        var line = await reader.ReadLineAsync(cancellationToken);
-        return line is null ? null : JsonSerializer.Deserialize(line, CliJsonContext.Default.AgentResponse);
+        // Connected: from here on, anything but an answer is the agent failing, never "not logged in".
+        string? line;
+        try
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.AgentRequest);
+            await socket.SendAsync(bytes.Append((byte)'\n').ToArray(), cancellationToken);
+            using var stream = new NetworkStream(socket, ownsSocket: false);
+            using var reader = new StreamReader(stream);
+            line = await reader.ReadLineAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is SocketException or IOException)
+        {
+            throw Broken(paths, $"the connection failed ({e.Message})");
+        }
+        if (line is null) throw Broken(paths, "it closed the connection without answering");
+        try
+        {
+            return JsonSerializer.Deserialize(line, CliJsonContext.Default.AgentResponse) ?? throw Broken(paths, "it answered null");
+        }
+        catch (JsonException)
+        {
+            throw Broken(paths, "its answer is not the agent protocol (is another program listening on the socket?)");
+        }
     }
+
+    private static CliException Broken(CliPaths paths, string what) => new(ExitCodes.AgentFailed,
+        $"the vouch agent on {paths.AgentSocket} did not answer: {what}; see its log: stop it (its PID is in {paths.AgentPidFile}) and run 'vouch agent' in a terminal");
 
     /// <summary>Sends <paramref name="request"/> and returns a successful answer; anything else is the matching <see cref="CliException"/>.</summary>
     public static async Task<AgentResponse> RequestAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken)
@@ -42,9 +62,19 @@ public static class AgentClient
     public static CliException Refusal(AgentResponse response) =>
         new(AgentErrors.ExitCode(response.Error), response.Message ?? response.Error ?? "the agent refused");
 
-    public static async Task<bool> IsRunningAsync(CliPaths paths) =>
-        // Any answer will do: an older agent answers an operation it does not know with bad_request.
-        await SendAsync(paths, new AgentRequest { Op = AgentOperations.Ping }) is not null;
+    public static async Task<bool> IsRunningAsync(CliPaths paths)
+    {
+        try
+        {
+            // Any answer will do: an older agent answers an operation it does not know with bad_request.
+            return await SendAsync(paths, new AgentRequest { Op = AgentOperations.Ping }) is not null;
+        }
+        catch (CliException e) when (e.ExitCode == ExitCodes.AgentFailed)
+        {
+            // Something holds the socket and accepts connections: not a free place for a new agent.
+            return true;
+        }
+    }
 
     /// <summary>Starts <c>vouch agent</c> in the background unless one answers, and waits until it does.</summary>
     public static async Task EnsureRunningAsync(CliPaths paths, CancellationToken cancellationToken)

@@ -14,6 +14,8 @@ public sealed class AgentServer(CliPaths paths, ServerConnections connections, T
 
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
+        // Before anything can touch the AWS SDK: the user's AWS files and variables must never reach it.
+        Aws.AwsSdkIsolation.Apply();
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var state = new AgentState(time);
         var dispatcher = new AgentDispatcher(state, connections, lifetime.Token);

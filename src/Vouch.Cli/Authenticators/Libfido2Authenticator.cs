@@ -92,7 +92,8 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
         return string.IsNullOrEmpty(pin) ? null : pin;
     }
 
-    private static Device OpenDevice()
+    /// <summary>The paths of the security keys libfido2 finds (at most 16), first one first.</summary>
+    public static IReadOnlyList<string> DevicePaths()
     {
         try
         {
@@ -105,22 +106,29 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
         var list = Libfido2.DevInfoNew(16);
         try
         {
-            if (Libfido2.DevInfoManifest(list, 16, out var found) != Libfido2.Ok || found == 0)
-                throw new AuthenticatorException(AuthenticatorFailure.NoKey, "no security key found: insert your YubiKey and try again");
-            var path = Marshal.PtrToStringUTF8(Libfido2.DevInfoPath(Libfido2.DevInfoPtr(list, 0)))!;
-            var dev = Libfido2.DevNew();
-            var opened = Libfido2.DevOpen(dev, path);
-            if (opened != Libfido2.Ok)
-            {
-                Libfido2.DevFree(ref dev);
-                throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"cannot open the security key at {path}: {Libfido2.Describe(opened)} (check the udev rules for your user)");
-            }
-            return new Device(dev);
+            if (Libfido2.DevInfoManifest(list, 16, out var found) != Libfido2.Ok) return [];
+            var paths = new List<string>((int)found);
+            for (nuint i = 0; i < found; i++) paths.Add(Marshal.PtrToStringUTF8(Libfido2.DevInfoPath(Libfido2.DevInfoPtr(list, i)))!);
+            return paths;
         }
         finally
         {
             Libfido2.DevInfoFree(ref list, 16);
         }
+    }
+
+    private static Device OpenDevice()
+    {
+        if (DevicePaths() is not [var path, ..])
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey, "no security key found: insert your YubiKey and try again");
+        var dev = Libfido2.DevNew();
+        var opened = Libfido2.DevOpen(dev, path);
+        if (opened != Libfido2.Ok)
+        {
+            Libfido2.DevFree(ref dev);
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"cannot open the security key at {path}: {Libfido2.Describe(opened)} (check the udev rules for your user)");
+        }
+        return new Device(dev);
     }
 
     private static void Check(int code, string step)

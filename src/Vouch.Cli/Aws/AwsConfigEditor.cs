@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace Vouch.Cli.Aws;
 
@@ -8,18 +7,22 @@ namespace Vouch.Cli.Aws;
 /// blank lines and line endings (LF or CRLF). A profile Vouch wrote carries a marker comment; a profile without it
 /// is someone else's and is replaced only when forced. Keys Vouch does not set stay in its own profile too.
 /// </summary>
-public static partial class AwsConfigEditor
+public static class AwsConfigEditor
 {
     public const string Marker = "# managed by vouch (vouch setup aws)";
 
-    public static string Apply(string original, string profile, IReadOnlyList<KeyValuePair<string, string>> settings, bool force)
+    /// <summary>
+    /// <paramref name="original"/> with the profile written; <paramref name="path"/> names the file in errors. A file
+    /// the AWS CLI would reject is refused (<see cref="AwsConfigFile.Parse"/>): writing into it would not make it work.
+    /// </summary>
+    public static string Apply(string original, string profile, IReadOnlyList<KeyValuePair<string, string>> settings, bool force, string path = "the AWS config file")
     {
         var newline = original.Contains("\r\n", StringComparison.Ordinal) ? "\r\n" : "\n";
+        var parsed = AwsConfigFile.Parse(original, path);
         var lines = SplitKeepingEndings(original);
         var header = profile == "default" ? "[default]" : $"[profile {profile}]";
-        var start = lines.FindIndex(l => Header().Match(l.TrimEnd('\r', '\n')) is { Success: true } m && SectionName(m) == profile);
 
-        if (start < 0)
+        if (parsed.Profile(profile) is not { } section)
         {
             var builder = new StringBuilder(original);
             if (original.Length > 0 && !original.EndsWith('\n')) builder.Append(newline);
@@ -29,26 +32,34 @@ public static partial class AwsConfigEditor
             return builder.ToString();
         }
 
-        var end = start + 1;
-        while (end < lines.Count && !Header().IsMatch(lines[end].TrimEnd('\r', '\n'))) end++;
-        var body = lines.GetRange(start + 1, end - start - 1);
-        if (!body.Any(l => l.TrimEnd('\r', '\n').Trim() == Marker) && !force)
+        var (start, end) = (section.Start, section.End);
+        var owned = Enumerable.Range(start + 1, end - start - 1).Any(i => parsed.Lines[i].Text.Trim() == Marker);
+        if (!owned && !force)
         {
             throw new CliException(ExitCodes.BadConfiguration,
                 $"profile '{profile}' already exists and was not written by vouch: choose another --profile, or pass --force to replace it");
         }
 
         var remaining = settings.ToDictionary(s => s.Key, s => s.Value);
-        var updated = new List<string>(body.Count + settings.Count);
-        if (!body.Any(l => l.TrimEnd('\r', '\n').Trim() == Marker)) updated.Add(Marker + newline);
-        foreach (var line in body)
+        var replaced = new HashSet<string>(StringComparer.Ordinal);
+        var updated = new List<string>(end - start + settings.Count);
+        if (!owned) updated.Add(Marker + newline);
+        for (var i = start + 1; i < end; i++)
         {
-            var content = line.TrimEnd('\r', '\n');
-            var match = KeyLine().Match(content);
-            if (match.Success && remaining.Remove(match.Groups["key"].Value, out var value))
-                updated.Add($"{match.Groups["key"].Value} = {value}{Ending(line)}");
+            var line = parsed.Lines[i];
+            if (line is { Kind: AwsConfigLineKind.Setting, Key: { } key } && remaining.Remove(key, out var value))
+            {
+                replaced.Add(key);
+                updated.Add($"{key} = {value}{Ending(lines[i])}");
+            }
+            else if (line is { Kind: AwsConfigLineKind.Continuation, Key: { } continued } && replaced.Contains(continued))
+            {
+                // The old value's nested lines would otherwise continue the new one.
+            }
             else
-                updated.Add(line);
+            {
+                updated.Add(lines[i]);
+            }
         }
         // New keys go after the last non-blank line of the section, so that blank lines before the next one stay.
         var insertAt = updated.FindLastIndex(l => l.Trim().Length > 0) + 1;
@@ -70,7 +81,7 @@ public static partial class AwsConfigEditor
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var exists = File.Exists(path);
         var original = exists ? File.ReadAllText(path) : "";
-        var updated = Apply(original, profile, settings, force);
+        var updated = Apply(original, profile, settings, force, path);
         var mode = exists ? File.GetUnixFileMode(path) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
         var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.vouch-{Environment.ProcessId}");
         using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = mode }))
@@ -79,26 +90,6 @@ public static partial class AwsConfigEditor
             writer.Write(updated);
         }
         File.Move(temporary, path, overwrite: true);
-    }
-
-    /// <summary>The <c>key = value</c> settings of <paramref name="profile"/> in <paramref name="text"/>; null when there is no such profile.</summary>
-    public static IReadOnlyDictionary<string, string>? Read(string text, string profile)
-    {
-        var lines = SplitKeepingEndings(text).Select(l => l.TrimEnd('\r', '\n')).ToList();
-        var start = lines.FindIndex(l => Header().Match(l) is { Success: true } m && SectionName(m) == profile);
-        if (start < 0) return null;
-        var settings = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var line in lines.Skip(start + 1).TakeWhile(l => !Header().IsMatch(l)))
-        {
-            if (KeyLine().Match(line) is { Success: true } key) settings.TryAdd(key.Groups["key"].Value, line[(line.IndexOf('=') + 1)..].Trim());
-        }
-        return settings;
-    }
-
-    private static string SectionName(Match header)
-    {
-        var name = header.Groups["name"].Value.Trim();
-        return name.StartsWith("profile ", StringComparison.Ordinal) ? name["profile ".Length..].Trim() : name;
     }
 
     private static string Ending(string line) =>
@@ -117,10 +108,4 @@ public static partial class AwsConfigEditor
         if (start < text.Length) lines.Add(text[start..]);
         return lines;
     }
-
-    [GeneratedRegex(@"^\s*\[(?<name>[^\]]+)\]\s*$")]
-    private static partial Regex Header();
-
-    [GeneratedRegex(@"^(?<key>[A-Za-z0-9_.-]+)\s*=")]
-    private static partial Regex KeyLine();
 }

@@ -10,18 +10,30 @@ namespace Vouch.Cli.Aws;
 /// Trades a Vouch ID token for AWS credentials with <c>AssumeRoleWithWebIdentity</c> (unsigned). The SDK retries
 /// <c>IDPCommunicationError</c> and <c>InvalidIdentityToken</c> (AWS could not fetch our JWKS in time) up to
 /// <see cref="SdkRetries"/> times with backoff; an <c>ExpiredTokenException</c> gets one more try with a fresh
-/// token; every other refusal becomes one line that says what to check.
+/// token; every other refusal becomes one line that says what to check. The client is built from what Vouch resolved
+/// alone (<see cref="AwsSdkIsolation"/>): the user's AWS files and variables never reach the SDK.
 /// </summary>
 public static class StsExchange
 {
     /// <summary>Retries after the first attempt, done by the SDK with its backoff.</summary>
     public const int SdkRetries = 3;
 
+    /// <summary>How long one STS request may take.</summary>
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
     public static async Task<AwsCredentials> AssumeRoleAsync(
         StsTarget target, string roleArn, int durationSeconds, string email, string issuer,
         Func<CancellationToken, Task<string>> idToken, CancellationToken cancellationToken)
     {
-        var config = new AmazonSecurityTokenServiceConfig { MaxErrorRetry = SdkRetries, Timeout = TimeSpan.FromSeconds(15) };
+        AwsSdkIsolation.Apply();
+        var config = new AmazonSecurityTokenServiceConfig
+        {
+            MaxErrorRetry = SdkRetries,
+            RetryMode = RequestRetryMode.Standard,
+            Timeout = Timeout,
+            UseFIPSEndpoint = false,
+            UseDualstackEndpoint = false,
+        };
         if (target.Endpoint is not null)
         {
             config.ServiceURL = target.Endpoint;
@@ -68,6 +80,15 @@ public static class StsExchange
             catch (HttpRequestException e)
             {
                 throw new CliException(ExitCodes.AwsRefused, $"cannot reach {where}: {e.Message}");
+            }
+            catch (AmazonClientException e)
+            {
+                // The SDK failed before STS answered (an endpoint it cannot build, a response it cannot read).
+                throw new CliException(ExitCodes.AwsRefused, $"cannot call {where}: {e.Message}");
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new CliException(ExitCodes.AwsRefused, $"no answer from {where} within {Timeout.TotalSeconds:0} s: check the network (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL when set)");
             }
         }
     }

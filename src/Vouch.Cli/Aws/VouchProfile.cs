@@ -1,40 +1,54 @@
 namespace Vouch.Cli.Aws;
 
 /// <summary>
-/// An AWS profile that gets its credentials from vouch (as <c>vouch setup aws</c> writes it): the role named by
-/// <c>--role</c> in its <c>credential_process</c> line, and its <c>region</c> when it has one.
+/// An AWS profile whose <c>credential_process</c> runs <c>vouch credential aws</c>, as <c>vouch setup aws</c> writes
+/// it and <c>setup aws --list</c> and <c>doctor</c> read it: the program run, and the role, region and duration it
+/// asks for (null when the line does not say). <see cref="Region"/> is the line's <c>--region</c>, else the profile's
+/// <c>region</c>.
 /// </summary>
-public sealed record VouchProfile(string Name, string Role, string? Region)
+public sealed record VouchProfile(string Name, string Program, string? Role, string? Region, int Duration, AwsConfigSection Section)
 {
-    /// <summary><c>$AWS_CONFIG_FILE</c>, else <c>~/.aws/config</c>.</summary>
-    public static string ConfigFile(Func<string, string?> environment) =>
-        environment("AWS_CONFIG_FILE") is { Length: > 0 } configured
-            ? configured
-            : Path.Combine(environment("HOME") is { Length: > 0 } home ? home : Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".aws", "config");
+    /// <summary>The credential_process line for <paramref name="program"/> and a role, in the order Vouch writes it.</summary>
+    public static string CredentialProcess(string program, string role, string region) =>
+        $"{ShellWords.Quote(program)} credential aws --role {role} --format aws-credential-process --region {region}";
 
-    /// <summary>Reads profile <paramref name="name"/> from <paramref name="file"/>; a missing file or profile, or one vouch does not serve, is a configuration error.</summary>
-    public static VouchProfile Read(string file, string name)
+    /// <summary>
+    /// Profile <paramref name="name"/> of the config file at <paramref name="path"/>, which must get its credentials
+    /// from <c>vouch credential aws --role ARN</c> (for <c>vouch console --profile</c>); anything else is a
+    /// configuration error that says what to do.
+    /// </summary>
+    public static VouchProfile Read(string path, string name)
     {
-        if (!File.Exists(file)) throw new CliException(ExitCodes.BadConfiguration, $"{file} does not exist: run 'vouch setup aws --profile {name}' or pass --role");
-        var settings = AwsConfigEditor.Read(File.ReadAllText(file), name)
-            ?? throw new CliException(ExitCodes.BadConfiguration, $"there is no profile '{name}' in {file}");
-        var role = settings.TryGetValue("credential_process", out var process) ? RoleOf(process) : null;
-        if (role is null)
-            throw new CliException(ExitCodes.BadConfiguration, $"profile '{name}' in {file} does not get its credentials from 'vouch credential aws --role ARN': pass --role");
-        return new VouchProfile(name, RoleArn.Require(role), settings.TryGetValue("region", out var region) && region.Length > 0 ? region : null);
+        var file = AwsConfigFile.Load(path)
+            ?? throw new CliException(ExitCodes.BadConfiguration, $"{path} does not exist: run 'vouch setup aws --profile {name}' or pass --role");
+        var section = file.Profile(name) ?? throw new CliException(ExitCodes.BadConfiguration, $"there is no profile '{name}' in {path}");
+        if (From(section) is not { Role: { } role } profile)
+            throw new CliException(ExitCodes.BadConfiguration, $"profile '{name}' in {path} does not get its credentials from 'vouch credential aws --role ARN': pass --role");
+        RoleArn.Require(role);
+        return profile;
     }
 
-    /// <summary>The ARN after <c>--role</c> in a <c>... credential aws --role ARN ...</c> command line; null when it is not one.</summary>
-    internal static string? RoleOf(string credentialProcess)
+    /// <summary>Every profile in <paramref name="file"/> whose credential_process runs a <c>vouch</c> executable's <c>credential aws</c>, in file order.</summary>
+    public static IReadOnlyList<VouchProfile> All(AwsConfigFile file) =>
+        file.Profiles().Select(From).OfType<VouchProfile>().ToList();
+
+    /// <summary>The profile as Vouch's, or null when its credential_process does not run <c>vouch credential aws</c>.</summary>
+    public static VouchProfile? From(AwsConfigSection section)
     {
-        var words = credentialProcess.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length < 3) return null;
-        var aws = Array.FindIndex(words, 1, w => w == "aws");
-        if (aws < 1 || words[aws - 1] != "credential") return null;
-        for (var i = aws + 1; i < words.Length; i++)
+        if (!section.Settings.TryGetValue("credential_process", out var process)) return null;
+        if (ShellWords.Split(process.Value) is not [var program, "credential", "aws", .. var arguments]) return null;
+        if (Path.GetFileName(program) != "vouch") return null;
+        var duration = Option(arguments, "--duration") is { } text && int.TryParse(text, out var seconds) ? seconds : AwsCredentialRequest.DefaultDurationSeconds;
+        var region = Option(arguments, "--region") ?? (section.Settings.TryGetValue("region", out var own) ? own.Value : null);
+        return new VouchProfile(section.Profile!, program, Option(arguments, "--role"), region, duration, section);
+    }
+
+    private static string? Option(string[] arguments, string name)
+    {
+        for (var i = 0; i < arguments.Length; i++)
         {
-            if (words[i] == "--role" && i + 1 < words.Length) return words[i + 1];
-            if (words[i].StartsWith("--role=", StringComparison.Ordinal)) return words[i]["--role=".Length..];
+            if (arguments[i] == name && i + 1 < arguments.Length) return arguments[i + 1];
+            if (arguments[i].StartsWith(name + "=", StringComparison.Ordinal)) return arguments[i][(name.Length + 1)..];
         }
         return null;
     }

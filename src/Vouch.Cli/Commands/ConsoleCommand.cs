@@ -48,8 +48,8 @@ internal static class ConsoleCommand
 
     private static (string Role, string? Region) ReadProfile(CliContext context, string name)
     {
-        var profile = VouchProfile.Read(VouchProfile.ConfigFile(context.Environment), name);
-        return (profile.Role, profile.Region);
+        var profile = VouchProfile.Read(AwsConfigFile.DefaultPath(context.Environment), name);
+        return (profile.Role!, profile.Region);
     }
 
     private static bool HasDisplay(CliContext context) =>

@@ -1,76 +1,58 @@
 using Vouch.Cli.Aws;
-using Vouch.Testing;
+using Vouch.Cli.Commands;
 using Xunit;
 
 namespace Vouch.Cli.Tests.Aws;
 
-/// <summary>Reading the role and region of a profile <c>vouch setup aws</c> wrote, for <c>vouch console --profile</c>.</summary>
-public sealed class VouchProfileTests : IDisposable
+/// <summary>Which profiles are Vouch's, what they ask for, and the <c>setup aws --list</c> table.</summary>
+public sealed class VouchProfileTests
 {
-    private readonly TemporaryDirectory _directory = new("vouch-profile-");
     private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
 
-    public void Dispose() => _directory.Dispose();
+    private static IReadOnlyList<VouchProfile> All(string text) => VouchProfile.All(AwsConfigFile.Parse(text, "config"));
 
-    private string Config(string text)
+    [Fact]
+    public void The_line_setup_writes_reads_back_as_the_same_profile()
     {
-        var file = _directory.File("config");
-        File.WriteAllText(file, text);
-        return file;
+        var line = VouchProfile.CredentialProcess("/opt/my tools/vouch", Role, "eu-west-1");
+
+        var profile = Assert.Single(All($"[profile dev]\ncredential_process = {line}\nregion = eu-west-1\n"));
+
+        Assert.Equal(("dev", "/opt/my tools/vouch", Role, "eu-west-1", 3600), (profile.Name, profile.Program, profile.Role, profile.Region, profile.Duration));
     }
 
     [Fact]
-    public void The_role_and_region_come_from_the_profile_that_setup_aws_wrote()
+    public void Only_profiles_that_run_vouch_credential_aws_are_vouchs()
     {
-        var file = Config($"[default]\nregion = us-east-1\n\n[profile team]\r\n{AwsConfigEditor.Marker}\r\n" +
-            $"credential_process = /usr/local/bin/vouch credential aws --role {Role} --format aws-credential-process\r\nregion = eu-west-1\r\n[profile other]\nregion = ap-south-1\n");
+        var profiles = All(
+            "[default]\nregion = eu-west-1\n" +
+            "[profile other]\ncredential_process = /usr/bin/aws-vault export --format=json x\n" +
+            $"[profile token]\ncredential_process = /usr/bin/vouch credential token\n" +
+            $"[profile mine]\ncredential_process = vouch credential aws --role={Role} --duration 900\nregion = ap-south-1\n");
 
-        var profile = VouchProfile.Read(file, "team");
-
-        Assert.Equal(new VouchProfile("team", Role, "eu-west-1"), profile);
+        var profile = Assert.Single(profiles);
+        Assert.Equal(("mine", "vouch", Role, "ap-south-1", 900), (profile.Name, profile.Program, profile.Role, profile.Region, profile.Duration));
     }
 
     [Fact]
-    public void The_default_profile_is_found_under_its_own_header_and_may_have_no_region()
+    public void The_lines_region_comes_before_the_profiles()
     {
-        var file = Config($"[default]\ncredential_process = vouch credential aws --role={Role}\n");
+        var profile = Assert.Single(All($"[profile a]\ncredential_process = /bin/vouch credential aws --role {Role} --region eu-west-3\nregion = us-west-1\n"));
 
-        Assert.Equal(new VouchProfile("default", Role, null), VouchProfile.Read(file, "default"));
-    }
-
-    [Theory]
-    [InlineData("[profile team]\nregion = eu-west-1\n")]
-    [InlineData("[profile team]\ncredential_process = other-tool --role arn:aws:iam::123456789012:role/X\n")]
-    [InlineData("[profile team]\ncredential_process = vouch credential aws --role\n")]
-    public void A_profile_vouch_does_not_serve_is_a_configuration_error(string text) =>
-        Refused(text, "does not get its credentials from 'vouch credential aws --role ARN'");
-
-    [Fact]
-    public void A_missing_profile_or_a_role_that_is_no_role_is_a_configuration_error()
-    {
-        Refused("[profile other]\nregion = eu-west-1\n", "there is no profile 'team'");
-        Refused("[profile team]\ncredential_process = vouch credential aws --role arn:aws:iam::123456789012:user/alice\n", "is not an IAM role ARN");
-    }
-
-    private void Refused(string text, string message)
-    {
-        var failure = Assert.Throws<CliException>(() => VouchProfile.Read(Config(text), "team"));
-        Assert.Equal(ExitCodes.BadConfiguration, failure.ExitCode);
-        Assert.Contains(message, failure.Message, StringComparison.Ordinal);
+        Assert.Equal("eu-west-3", profile.Region);
     }
 
     [Fact]
-    public void A_missing_config_file_is_a_configuration_error_that_says_what_to_run()
+    public void The_list_is_a_table_with_a_header_and_aligned_columns()
     {
-        var failure = Assert.Throws<CliException>(() => VouchProfile.Read(_directory.File("absent"), "team"));
+        var profiles = All(
+            $"[profile dev]\ncredential_process = /bin/vouch credential aws --role {Role}\nregion = eu-west-1\n" +
+            "[profile x]\ncredential_process = /bin/vouch credential aws --duration 900\n");
 
-        Assert.Contains("vouch setup aws --profile team", failure.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void The_config_file_is_aws_config_file_else_the_one_in_home()
-    {
-        Assert.Equal("/x/config", VouchProfile.ConfigFile(n => n == "AWS_CONFIG_FILE" ? "/x/config" : null));
-        Assert.Equal("/home/a/.aws/config", VouchProfile.ConfigFile(n => n == "HOME" ? "/home/a" : null));
+        Assert.Equal(
+            "PROFILE  ROLE                                           REGION     DURATION\n" +
+            $"dev      {Role}  eu-west-1  3600\n" +
+            "x        -                                              -          900\n",
+            SetupAwsCommand.Table(profiles));
     }
 }
