@@ -24,6 +24,31 @@ public sealed class CliRefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_socket_another_user_planted_where_the_agent_would_be_gets_nothing()
+    {
+        // As in /tmp/vouch-<uid> without XDG_RUNTIME_DIR: a directory others can write, and nobody's socket in it.
+        using var shared = new TemporaryDirectory("vouch-planted-");
+        File.SetUnixFileMode(shared.Path, (UnixFileMode)0x1FF);
+        var socket = shared.File("agent.sock");
+        var received = shared.File("received");
+        var script = "import os,socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.bind(sys.argv[1])\nos.chmod(sys.argv[1],0o777)\ns.listen(1)\n" +
+                     "c,_=s.accept()\nc.settimeout(3)\ndata=b''\ntry:\n  while True:\n    chunk=c.recv(65536)\n    if not chunk: break\n    data+=chunk\n" +
+                     "except socket.timeout:\n  pass\nopen(sys.argv[2],'w').write(str(len(data)))\n";
+        using var planted = ProcessRunner.Start("runuser", ["-u", "nobody", "--", "python3", "-c", script, socket, received]);
+        for (var i = 0; i < 100 && !File.Exists(socket); i++) await Task.Delay(50);
+        Assert.True(File.Exists(socket), "nobody's listener did not start");
+        var environment = _user.Environment();
+        environment["VOUCH_AGENT_SOCKET"] = socket;
+
+        var status = await ProcessRunner.RunAsync(CliSandbox.Binary, ["status"], environment, _user.Home, TimeSpan.FromSeconds(30), standardInput: "");
+        await planted.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromSeconds(10)).Token);
+
+        Assert.Equal(7, status.ExitCode);
+        Assert.Contains("is held by another user", status.StandardError, StringComparison.Ordinal);
+        Assert.Equal("0", File.ReadAllText(received));
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_named_with_its_own_exit_code()
     {
         var login = await _user.RunAsync("login", "--server", $"http://127.0.0.1:{FreePort.Next()}");

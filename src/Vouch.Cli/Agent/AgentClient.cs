@@ -22,6 +22,15 @@ public static class AgentClient
         {
             return null;
         }
+        // Before anything is sent (a login sends the session): the listener must be this user's own agent, not
+        // a socket another user planted where the agent would be.
+        var owner = PeerCredentials.UserId(socket);
+        if (owner != Native.GetEffectiveUserId())
+        {
+            throw new CliException(ExitCodes.BadConfiguration,
+                $"{paths.AgentSocket} is held by another user (uid {owner?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}), not by your vouch agent: " +
+                $"nothing was sent to it; remove {paths.AgentDirectory} or set VOUCH_AGENT_SOCKET or XDG_RUNTIME_DIR to a directory of your own");
+        }
         // Connected: from here on, anything but an answer is the agent failing, never "not logged in".
         string? line;
         try

@@ -28,7 +28,8 @@ public static class AgentErrors
     public static AgentResponse From(CliException failure) => failure.ExitCode switch
     {
         _ when failure.ServerError == ErrorCodes.UserDisabled => AgentResponse.Fail(UserDisabled, VouchServerClient.DisabledMessage),
-        ExitCodes.NotLoggedIn => AgentResponse.Fail(NotLoggedIn, failure.Message + ": run 'vouch login'"),
+        ExitCodes.NotLoggedIn => AgentResponse.Fail(NotLoggedIn,
+            failure.Message.Contains("vouch login", StringComparison.Ordinal) ? failure.Message : failure.Message + ": run 'vouch login'"),
         ExitCodes.ServerUnreachable => AgentResponse.Fail(ServerUnreachable, failure.Message),
         ExitCodes.AwsRefused => AgentResponse.Fail(AwsRefused, failure.Message),
         _ => AgentResponse.Fail(Refused, failure.Message),

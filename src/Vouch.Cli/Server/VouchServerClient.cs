@@ -70,6 +70,9 @@ public sealed class VouchServerClient(ServerConnections connections, string serv
         {
             // Not a Vouch error body (a proxy's page, say): report the status alone.
         }
+        // A gateway error or an unavailable server (a proxy whose backend is restarting) is not a refusal: it passes.
+        if ((int)response.StatusCode >= 500 && (error is null || error.Error is ErrorCodes.NotReady or ErrorCodes.ServerError))
+            throw new CliException(ExitCodes.ServerUnreachable, $"the Vouch server at {server} answered {(int)response.StatusCode} {response.ReasonPhrase}: it is restarting or failing; try again shortly");
         if (error is null)
             throw new CliException(ExitCodes.Refused, $"the Vouch server at {server} answered {(int)response.StatusCode} {response.ReasonPhrase}");
         throw error.Error switch

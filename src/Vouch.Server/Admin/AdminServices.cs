@@ -61,6 +61,15 @@ internal static class AdminServices
             context.Error.WriteLine($"vouch-server: cannot open {database.Display}: {e.Message}");
             return ExitCodes.DatabaseUnavailable;
         }
-        return await run(services.GetRequiredService<THandler>());
+        try
+        {
+            return await run(services.GetRequiredService<THandler>());
+        }
+        catch (DbException e)
+        {
+            // The database went away mid-command (a restart, a killed connection): one line, not a stack trace.
+            context.Error.WriteLine($"vouch-server: lost the database {database.Display}: {e.Message}");
+            return ExitCodes.DatabaseUnavailable;
+        }
     }
 }

@@ -96,7 +96,11 @@ internal static class AwsCommand
             url = ServerSettings.DevelopmentIssuer;
         }
         if (IssuerUrl.Validate(url) is { } error) return SettingProblem.Of(error);
-        return (url, options.Value.Audience?.Trim() is { Length: > 0 } given ? given : IssuerUrl.DefaultAudience(url), options.Value.SourceIdentity);
+        var audienceValue = options.Value.Audience?.Trim() is { Length: > 0 } given ? given : IssuerUrl.DefaultAudience(url);
+        // The same rule as serve, and nothing a generated script or template could read as code.
+        if (audienceValue.Length > 256 || audienceValue.Any(c => char.IsControl(c) || c is '\'' or '"' or '\\' or '$' or '`' or '%'))
+            return SettingProblem.Of($"audience {SettingNames.Audience} must be 1 to 256 printable characters without quotes, '\\', '$', '`' or '%'");
+        return (url, audienceValue, options.Value.SourceIdentity);
     }
 
     private static async Task<Outcome<string>> ThumbprintAsync(CommandContext context, string issuer, CancellationToken cancellationToken)

@@ -50,6 +50,12 @@ internal static class ServeCommand
         var kek = KeyEncryptionKeyLoader.Load(options.Value, settings.Value.Database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
         if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
 
+        if (settings.Value.Oidc.Issuer.StartsWith("https://", StringComparison.Ordinal) && settings.Value.Tls is null && settings.Value.TrustedProxies.Count == 0)
+        {
+            // Behind a proxy every request would come from the proxy: one client's ceremonies would use up everyone's limit.
+            context.Error.WriteLine($"vouch-server: warning: the issuer is https but this server has no certificate, so a proxy terminates TLS; " +
+                $"pass {SettingNames.TrustedProxies.Flag} with its address (e.g. 127.0.0.1) so that the audit log and rate limits see the real clients");
+        }
         if (ListenProbe.Check(new Uri(settings.Value.Listen)) is { } busy)
         {
             context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {busy}");

@@ -37,7 +37,8 @@ public static class AwsSetupFormats
     {
         var script = new StringBuilder();
         script.AppendLine("#!/usr/bin/env bash");
-        script.AppendLine($"# AWS setup for the Vouch issuer {spec.Issuer} (audience {spec.Audience}), from 'vouch-server aws setup'.");
+        script.AppendLine("# AWS setup for a Vouch issuer, from 'vouch-server aws setup'.");
+        script.AppendLine($"#   issuer {ShellQuote(spec.Issuer).Replace('\n', ' ')}, audience {ShellQuote(spec.Audience).Replace('\n', ' ')}");
         script.AppendLine("# Run with the credentials of an IAM administrator. Creates the OIDC provider (once per account) and the role.");
         script.AppendLine("set -euo pipefail");
         script.AppendLine(spec.AccountId is null
@@ -106,12 +107,12 @@ public static class AwsSetupFormats
         hcl.AppendLine("# Terraform from 'vouch-server aws setup' (AWS provider).");
         if (spec.AccountId is null) hcl.AppendLine("data \"aws_caller_identity\" \"current\" {}").AppendLine();
         hcl.AppendLine("resource \"aws_iam_openid_connect_provider\" \"vouch\" {");
-        hcl.AppendLine($"  url             = {Json(spec.Issuer)}");
-        hcl.AppendLine($"  client_id_list  = [{Json(spec.Audience)}]");
-        hcl.AppendLine($"  thumbprint_list = [{Json(spec.Thumbprint)}]");
+        hcl.AppendLine($"  url             = {Hcl(spec.Issuer)}");
+        hcl.AppendLine($"  client_id_list  = [{Hcl(spec.Audience)}]");
+        hcl.AppendLine($"  thumbprint_list = [{Hcl(spec.Thumbprint)}]");
         hcl.AppendLine("}").AppendLine();
         hcl.AppendLine("resource \"aws_iam_role\" \"vouch\" {");
-        hcl.AppendLine($"  name                 = {Json(spec.RoleName)}");
+        hcl.AppendLine($"  name                 = {Hcl(spec.RoleName)}");
         hcl.AppendLine($"  max_session_duration = {spec.MaxSessionDuration}");
         hcl.AppendLine("  depends_on           = [aws_iam_openid_connect_provider.vouch]");
         hcl.AppendLine("  assume_role_policy   = <<-POLICY");
@@ -122,7 +123,7 @@ public static class AwsSetupFormats
         {
             hcl.AppendLine().AppendLine($"resource \"aws_iam_role_policy_attachment\" \"vouch_{i}\" {{");
             hcl.AppendLine("  role       = aws_iam_role.vouch.name");
-            hcl.AppendLine($"  policy_arn = {Json(spec.PolicyArns[i])}");
+            hcl.AppendLine($"  policy_arn = {Hcl(spec.PolicyArns[i])}");
             hcl.AppendLine("}");
         }
         hcl.AppendLine().AppendLine("output \"role_arn\" {");
@@ -135,6 +136,10 @@ public static class AwsSetupFormats
     /// <summary>A JSON string literal, which is also a valid YAML and HCL string (no "${" in what Vouch validates into it).</summary>
     private static string Json(string value) =>
         "\"" + System.Text.Json.JsonEncodedText.Encode(value, System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping) + "\"";
+
+    /// <summary>An HCL string literal: JSON's, with "${" and "%{" escaped, which Terraform would read as templates.</summary>
+    private static string Hcl(string value) =>
+        Json(value).Replace("${", "$${", StringComparison.Ordinal).Replace("%{", "%%{", StringComparison.Ordinal);
 
     /// <summary>Quotes for bash: single quotes, with a single quote written as <c>'\''</c>.</summary>
     public static string ShellQuote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";

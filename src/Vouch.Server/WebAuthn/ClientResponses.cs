@@ -11,13 +11,22 @@ namespace Vouch.Server.WebAuthn;
 /// </summary>
 internal static class ClientResponses
 {
-    /// <summary>Parses the client's JSON into Fido2's type; null with the reason when it is malformed.</summary>
-    public static T? Parse<T>(JsonElement json, out string? reason) where T : class
+    /// <summary>
+    /// Parses the client's JSON into Fido2's type; null with the reason when it is malformed: not a JSON object, or
+    /// missing a part that <paramref name="complete"/> requires (Fido2 would otherwise fail on it with a bug's exception).
+    /// </summary>
+    public static T? Parse<T>(JsonElement json, Func<T, bool> complete, out string? reason) where T : class
     {
+        if (json.ValueKind != JsonValueKind.Object)
+        {
+            reason = "malformed response: not a JSON object";
+            return null;
+        }
         try
         {
-            reason = null;
-            return json.Deserialize<T>() ?? throw new JsonException("empty");
+            var parsed = json.Deserialize<T>() ?? throw new JsonException("empty");
+            reason = complete(parsed) ? null : "malformed response: a required field is missing";
+            return reason is null ? parsed : null;
         }
         // Fido2's converters decode base64url and enums: a malformed value fails with these, never with I/O.
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException)

@@ -38,7 +38,8 @@ public sealed class LoginService(
         var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
         if (!ceremony.Succeeded) return ceremony.Problem;
 
-        var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion, out var malformed);
+        var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion,
+            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null }, out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
 

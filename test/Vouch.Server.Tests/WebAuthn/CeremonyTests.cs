@@ -187,6 +187,39 @@ public sealed class CeremonyTests : ApiUserTests
         Assert.False(string.IsNullOrEmpty(body.GetProperty("error").GetString()));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("\"not an object\"")]
+    [InlineData("""{"id":"AAAA","rawId":"AAAA","type":"public-key","response":null}""")]
+    [InlineData("""{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"AAAA"}}""")]
+    public async Task A_real_login_ceremony_answered_with_a_missing_or_partial_assertion_gets_a_400(string? assertion)
+    {
+        var (ceremony, _) = await Alice.BeginLoginAsync();
+        var body = assertion is null ? $$"""{"ceremony":"{{ceremony}}"}""" : $$"""{"ceremony":"{{ceremony}}","assertion":{{assertion}}}""";
+
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Server.Client.PostAsync("api/v1/login", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(ErrorCodes.WebAuthnFailed, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("""{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"AAAA"}}""")]
+    public async Task A_real_enrollment_ceremony_answered_with_a_missing_or_partial_credential_gets_a_400(string? credential)
+    {
+        var (_, started) = await Alice.PostAsync("api/v1/enroll/options", new { invite = await Alice.InviteAsync() });
+        var ceremony = started.GetProperty("ceremony").GetString();
+        var body = credential is null ? $$"""{"ceremony":"{{ceremony}}"}""" : $$"""{"ceremony":"{{ceremony}}","credential":{{credential}}}""";
+
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await Server.Client.PostAsync("api/v1/enroll", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(ErrorCodes.WebAuthnFailed, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task A_forged_assertion_for_a_real_ceremony_is_refused()
     {
