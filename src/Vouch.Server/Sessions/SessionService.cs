@@ -26,7 +26,12 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     public const string TokenPrefix = "vs_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(8);
 
-    public async Task<CreatedSession> CreateAsync(UserRecord user, byte[] credentialId, string? client, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a session for <paramref name="user"/> with the key <paramref name="credentialId"/>, unless the user is
+    /// disabled by the time it would be stored: the user's row is locked (a no-op update) in the same transaction, so
+    /// a concurrent <c>users disable</c> either waits for this session and revokes it, or is seen and refuses it.
+    /// </summary>
+    public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string? client, CancellationToken cancellationToken)
     {
         var token = OpaqueSecret.Generate(TokenPrefix);
         var now = StoredTime.Now(time);
@@ -35,8 +40,11 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             Id = Guid.NewGuid(), TokenHash = OpaqueSecret.Hash(token), UserId = user.Id, CredentialId = credentialId,
             CreatedAt = now, ExpiresAt = now + Lifetime,
         };
-        await Conflicts.InTransactionAsync(factory, async db =>
+        var created = await Conflicts.InTransactionAsync(factory, async db =>
         {
+            var enabled = await db.Users.Where(u => u.Id == user.Id && u.DisabledAt == null)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, x => x.DisabledAt), cancellationToken);
+            if (enabled == 0) return false;
             db.Sessions.Add(session);
             await audit.AppendAsync(db, cancellationToken, new AuditEntry
             {
@@ -46,7 +54,9 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             });
             return true;
         }, cancellationToken);
-        return new CreatedSession(token, session.Id, session.ExpiresAt);
+        return created
+            ? new CreatedSession(token, session.Id, session.ExpiresAt)
+            : UserService.Disabled;
     }
 
     /// <summary>

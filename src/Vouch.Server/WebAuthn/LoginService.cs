@@ -98,6 +98,8 @@ public sealed class LoginService(
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "concurrent use of the credential", cancellationToken);
         }
         var session = await sessions.CreateAsync(user, stored.Id, client, cancellationToken);
-        return new LoginResponse(session.Token, user.Email, session.ExpiresAt);
+        if (!session.Succeeded)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, session.Problem, cancellationToken);
+        return new LoginResponse(session.Value.Token, user.Email, session.Value.ExpiresAt);
     }
 }

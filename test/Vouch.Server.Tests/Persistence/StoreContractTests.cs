@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Vouch.Server;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Protocol;
@@ -334,12 +335,33 @@ public abstract class StoreContractTests : IAsyncLifetime
         return (new UserService(factory, audit, sessions, Time), new CredentialService(factory, audit, sessions, Time), sessions, alice, keys);
     }
 
+    private static async Task<CreatedSession> Started(Task<Outcome<CreatedSession>> creating)
+    {
+        var created = await creating;
+        Assert.True(created.Succeeded, created.Problem?.Description);
+        return created.Value;
+    }
+
+    [Fact]
+    public async Task No_session_starts_for_a_user_disabled_before_it_is_stored()
+    {
+        var (users, _, sessions, alice, keys) = await PeopleAsync();
+        // The login read the user before the administrator acted (alice is the record loaded then).
+        await users.DisableAsync(EmailAddress.TryParse(alice.Email)!, "admin:alice", CancellationToken.None);
+
+        var created = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
+
+        Assert.Equal(ErrorCodes.UserDisabled, created.Problem?.Code);
+        await using var db = Instance().Factory.CreateDbContext();
+        Assert.Empty(await db.Sessions.ToListAsync());
+    }
+
     [Fact]
     public async Task Disabling_a_user_revokes_their_live_sessions_with_it_and_refuses_them_as_disabled()
     {
         var (users, _, sessions, alice, keys) = await PeopleAsync();
-        var first = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
-        var second = await sessions.CreateAsync(alice, keys[1], null, CancellationToken.None);
+        var first = await Started(sessions.CreateAsync(alice, keys[0], null, CancellationToken.None));
+        var second = await Started(sessions.CreateAsync(alice, keys[1], null, CancellationToken.None));
 
         var disabled = await users.DisableAsync(EmailAddress.TryParse(alice.Email)!, "admin:alice", CancellationToken.None);
 
@@ -362,8 +384,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     public async Task Revoking_a_key_ends_only_the_sessions_it_opened()
     {
         var (_, credentials, sessions, alice, keys) = await PeopleAsync();
-        var lost = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
-        var kept = await sessions.CreateAsync(alice, keys[1], null, CancellationToken.None);
+        var lost = await Started(sessions.CreateAsync(alice, keys[0], null, CancellationToken.None));
+        var kept = await Started(sessions.CreateAsync(alice, keys[1], null, CancellationToken.None));
 
         var revoked = await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
 
@@ -383,7 +405,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
 
         // As if a login with the key had raced its revocation.
-        var raced = await sessions.CreateAsync(alice, keys[0], null, CancellationToken.None);
+        var raced = await Started(sessions.CreateAsync(alice, keys[0], null, CancellationToken.None));
 
         Assert.Equal(ErrorCodes.SessionRevoked, (await sessions.FindAsync(raced.Token, CancellationToken.None)).Problem!.Code);
         await using var db = factory.CreateDbContext();
