@@ -10,8 +10,9 @@ public sealed record TlsFiles(string CertificatePath, string PrivateKeyPath);
 
 /// <summary>
 /// The server's TLS certificate, re-read from its PEM files when they change (a certbot renewal), at most once
-/// every <see cref="CheckInterval"/>, so new connections get the new certificate without a restart. A file caught
-/// half-written keeps the previous certificate until the next check.
+/// every <see cref="CheckInterval"/>, so new connections get the new certificate without a restart. New content is
+/// taken only once two checks in a row read the same bytes, so a file caught half-written (a chain cut after the
+/// leaf still loads) is never served; until then the previous certificate is.
 /// </summary>
 public sealed partial class TlsCertificateSource(TlsFiles files, TimeProvider time, ILogger<TlsCertificateSource> logger)
 {
@@ -20,6 +21,7 @@ public sealed partial class TlsCertificateSource(TlsFiles files, TimeProvider ti
 
     private readonly Lock _gate = new();
     private Loaded? _loaded;
+    private (byte[] Certificate, byte[] Key)? _pending;
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
 
     private sealed record Loaded(byte[] Certificate, byte[] Key, SslStreamCertificateContext Context, X509Certificate2 Leaf);
@@ -72,7 +74,18 @@ public sealed partial class TlsCertificateSource(TlsFiles files, TimeProvider ti
             Log.ReloadFailed(logger, files.CertificatePath, e.Message);
             return;
         }
-        if (_loaded is not null && certificate.AsSpan().SequenceEqual(_loaded.Certificate) && key.AsSpan().SequenceEqual(_loaded.Key)) return;
+        if (_loaded is not null && certificate.AsSpan().SequenceEqual(_loaded.Certificate) && key.AsSpan().SequenceEqual(_loaded.Key))
+        {
+            _pending = null;
+            return;
+        }
+        if (_loaded is not null && !(_pending is { } seen && seen.Certificate.AsSpan().SequenceEqual(certificate) && seen.Key.AsSpan().SequenceEqual(key)))
+        {
+            // Changed since the last check: wait one more check for the writer to finish.
+            _pending = (certificate, key);
+            return;
+        }
+        _pending = null;
         try
         {
             var (leaf, chain) = Load(certificate, key);
