@@ -20,6 +20,10 @@ public sealed class AwsNamesTests
     [InlineData("VouchDeveloper")]
     [InlineData("arn:aws:iam::123456789012:role/")]
     [InlineData("arn:aws:iam::123456789012:role/bad name")]
+    [InlineData("arn:aws:iam::123456789012:role/X\n")]
+    [InlineData("arn:aws:iam::123456789012:role/X\nregion = evil")]
+    [InlineData("arn:aws:iam::123456789012:role/Développeur")]
+    [InlineData("arn:aws:iam::١٢٣٤٥٦٧٨٩٠١٢:role/X")]
     public void Anything_else_is_not_a_role_arn(string arn) => Assert.False(RoleArn.IsValid(arn));
 
     [Theory]
@@ -32,6 +36,8 @@ public sealed class AwsNamesTests
     [InlineData("eu-west")]
     [InlineData("EU-WEST-1")]
     [InlineData("moon-1")]
+    [InlineData("eu-west-1\n")]
+    [InlineData("eu-west-١")]
     public void Malformed_regions_are_refused(string region) => Assert.False(AwsRegion.IsValid(region));
 
     [Theory]

@@ -53,6 +53,6 @@ public static partial class AwsRegion
     public static string Resolve(string? flag, Func<string, string?> environment) =>
         Require(flag ?? FromVariables(environment) ?? FromProfile(environment) ?? Default);
 
-    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-\d{1,2}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 }

@@ -18,7 +18,8 @@ public static partial class RoleArn
         : throw new CliException(ExitCodes.BadConfiguration,
             $"'{arn}' is not an IAM role ARN (like arn:aws:iam::123456789012:role/VouchDeveloper)");
 
-    [GeneratedRegex(@"^arn:aws(-[a-z]+)*:iam::(\d{12})?:role/([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$", RegexOptions.CultureInvariant)]
+    // \z, not $: "$" also matches before a final newline, which would let a role write a second line into ~/.aws/config.
+    [GeneratedRegex(@"^arn:aws(-[a-z]+)*:iam::([0-9]{12})?:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 }
 
@@ -35,6 +36,6 @@ public static partial class RoleSessionName
         return name.Length >= 2 ? name : "vouch-" + name;
     }
 
-    [GeneratedRegex(@"[^\w+=,.@-]", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"[^A-Za-z0-9_+=,.@-]", RegexOptions.CultureInvariant)]
     private static partial Regex Disallowed();
 }

@@ -122,15 +122,15 @@ public sealed partial record AwsRoleSpec
         json.WriteEndArray();
     }
 
-    [GeneratedRegex(@"^[\w+=,.@-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_+=,.@-]{1,64}\z")]
     private static partial Regex RoleNameShape();
 
-    [GeneratedRegex(@"^\d{12}$")]
+    [GeneratedRegex(@"^[0-9]{12}\z")]
     private static partial Regex AccountShape();
 
-    [GeneratedRegex(@"^arn:aws[\w-]*:iam::(\d{12}|aws)?:policy/[\w+=,.@/-]{1,512}$")]
+    [GeneratedRegex(@"^arn:aws[A-Za-z0-9-]*:iam::([0-9]{12}|aws)?:policy/[A-Za-z0-9_+=,.@/-]{1,512}\z")]
     private static partial Regex PolicyArnShape();
 
-    [GeneratedRegex(@"^[0-9a-f]{40}$")]
+    [GeneratedRegex(@"^[0-9a-f]{40}\z")]
     private static partial Regex HexShape();
 }

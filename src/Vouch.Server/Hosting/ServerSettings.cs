@@ -69,7 +69,8 @@ public sealed record ServerSettings
         var proxies = TryParseProxies(options.TrustedProxies, errors);
 
         var attestation = AttestationPolicy.Yubikey;
-        if (options.Attestation is { Length: > 0 } text && !Enum.TryParse(text, ignoreCase: true, out attestation))
+        // Names only: Enum.TryParse also takes numbers ("1" is Any, "7" no policy at all), which would fail open.
+        if (options.Attestation is { Length: > 0 } text && !TryParseAttestation(text.Trim(), out attestation))
             errors.Add(SettingProblem.Of($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'"));
 
         string? listen = null;
@@ -114,6 +115,17 @@ public sealed record ServerSettings
             Tls = tls,
             TrustedProxies = proxies,
         };
+    }
+
+    private static bool TryParseAttestation(string text, out AttestationPolicy policy)
+    {
+        policy = text.ToLowerInvariant() switch
+        {
+            "yubikey" => AttestationPolicy.Yubikey,
+            "any" => AttestationPolicy.Any,
+            _ => (AttestationPolicy)(-1),
+        };
+        return Enum.IsDefined(policy);
     }
 
     private static bool IsListenHost(string host) =>

@@ -28,6 +28,8 @@ public sealed class YubicoAttestation(X509Certificate2Collection roots)
         chain.ChainPolicy.CustomTrustStore.AddRange(roots);
         // Attestation certificates are not revoked through CRLs, and Vouch must not reach out during enrollment.
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        // A certificate's AIA URL is the attacker's choice: never fetch issuers from it.
+        chain.ChainPolicy.DisableCertificateDownloads = true;
         chain.ChainPolicy.ExtraStore.AddRange(certificates.Skip(1).ToArray());
         return chain.Build(certificates[0]);
     }

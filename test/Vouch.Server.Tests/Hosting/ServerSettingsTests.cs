@@ -220,4 +220,27 @@ public sealed class ServerSettingsTests
         using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
+
+    [Theory]
+    [InlineData("1")]
+    [InlineData("0")]
+    [InlineData("7")]
+    [InlineData("none")]
+    public void An_attestation_policy_that_is_not_a_name_is_refused_never_read_as_a_number(string value)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.Attestation = value; });
+
+        Assert.Contains("--attestation", Assert.Single(result.Problems).Description, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("yubikey", Vouch.Server.WebAuthn.AttestationPolicy.Yubikey)]
+    [InlineData("YubiKey", Vouch.Server.WebAuthn.AttestationPolicy.Yubikey)]
+    [InlineData("any", Vouch.Server.WebAuthn.AttestationPolicy.Any)]
+    public void The_attestation_policy_is_read_by_name(string value, Vouch.Server.WebAuthn.AttestationPolicy expected)
+    {
+        var result = Resolve(o => { o.Issuer = "https://vouch.example.com"; o.Attestation = value; });
+
+        Assert.Equal(expected, result.Value?.WebAuthn.Attestation);
+    }
 }
