@@ -77,6 +77,47 @@ public sealed class AttestationPolicyTests
         Assert.Equal(ErrorCodes.AttestationRefused, error);
     }
 
+    [Fact]
+    public async Task Checking_a_chain_never_fetches_an_issuer_from_the_certificates_own_url()
+    {
+        // The attacker's leaf names an intermediate to download (AIA); the server must not go and get it.
+        var now = DateTimeOffset.UtcNow;
+        using var rootKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var rootRequest = new CertificateRequest("CN=AIA Test Root", rootKey, HashAlgorithmName.SHA256);
+        rootRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var root = rootRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+        using var intermediateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var intermediateRequest = new CertificateRequest("CN=AIA Test Intermediate", intermediateKey, HashAlgorithmName.SHA256);
+        intermediateRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        using var intermediate = intermediateRequest.Create(root, now.AddDays(-1), now.AddMonths(6), [7]).CopyWithPrivateKey(intermediateKey);
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, FreePort.Next());
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var fetched = 0;
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                using var connection = await listener.AcceptTcpClientAsync();
+                Interlocked.Increment(ref fetched);
+                var body = intermediate.RawData;
+                var head = System.Text.Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/pkix-cert\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+                await connection.GetStream().WriteAsync(head.Concat(body).ToArray());
+            }
+        });
+        using var leafKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var leafRequest = new CertificateRequest("CN=AIA Test Leaf", leafKey, HashAlgorithmName.SHA256);
+        leafRequest.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(null, [$"http://127.0.0.1:{port}/intermediate.cer"]));
+        using var leaf = leafRequest.Create(intermediate, now.AddDays(-1), now.AddMonths(1), [8]);
+
+        var genuine = new YubicoAttestation([root]).ChainsToRoot([leaf]);
+        await Task.Delay(200);
+        listener.Stop();
+
+        Assert.False(genuine);
+        Assert.Equal(0, Volatile.Read(ref fetched));
+    }
+
     private static async Task<(HttpStatusCode Status, string? Error)> EnrollAsync(
         YubicoAttestation policy, X509Certificate2? attestation, IReadOnlyList<X509Certificate2>? intermediates = null)
     {
