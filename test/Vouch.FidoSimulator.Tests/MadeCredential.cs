@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Formats.Cbor;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Vouch.FidoSimulator.Ctap;
 using Xunit;
 
@@ -30,5 +31,20 @@ public sealed record MadeCredential(string Format, byte[] AuthData, byte[] Crede
             x5c.Add(reader.ReadByteString());
 
         return new MadeCredential(new CborReader(map[1]).ReadTextString(), authData, credentialId, publicKey, statement.Bytes("sig")!, x5c);
+    }
+
+    /// <summary>Asserts that x5c is leaf then intermediate, and that the two chain to <paramref name="root"/>.</summary>
+    public static void AssertChainsTo(MadeCredential made, X509Certificate2 root)
+    {
+        using var leaf = X509CertificateLoader.LoadCertificate(made.X5c[0]);
+        using var intermediate = X509CertificateLoader.LoadCertificate(made.X5c[1]);
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(root);
+        chain.ChainPolicy.ExtraStore.Add(intermediate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        Assert.True(chain.Build(leaf), string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation)));
+        Assert.Equal(3, chain.ChainElements.Count);
+        Assert.Equal(intermediate.Thumbprint, chain.ChainElements[1].Certificate.Thumbprint);
     }
 }
