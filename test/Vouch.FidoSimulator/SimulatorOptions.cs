@@ -4,7 +4,7 @@ namespace Vouch.FidoSimulator;
 
 /// <summary>
 /// The knobs of a simulated security key. Defaults: no PIN, 8 PIN retries, a touch 200 ms after the key asks for it,
-/// 30 s before an unanswered touch request times out, a fresh attestation chain and a fixed AAGUID.
+/// 30 s before an unanswered touch request times out, PIN protocols 2 then 1, a fresh attestation chain and a fixed AAGUID.
 /// </summary>
 public sealed record SimulatorOptions
 {
@@ -24,6 +24,9 @@ public sealed record SimulatorOptions
     public TimeSpan TouchTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public Guid Aaguid { get; init; } = DefaultAaguid;
+
+    /// <summary>The PIN/UV auth protocols getInfo offers, preferred first; a platform picks the first it knows.</summary>
+    public IReadOnlyList<int> PinProtocols { get; init; } = [2, 1];
 
     /// <summary>The chain behind packed attestation; made fresh for <see cref="Aaguid"/> when not given.</summary>
     public AttestationChain? Attestation { get; init; }

@@ -33,10 +33,12 @@ public sealed class SimulatedKeyTests : IAsyncLifetime
         Directory.Delete(_directory, recursive: true);
     }
 
-    [Fact]
-    public void Enrolment_and_login_with_a_PIN_go_through_libfido2_to_the_simulated_key()
+    [Theory]
+    [InlineData(2)]
+    [InlineData(1)]
+    public void Enrolment_and_login_with_a_PIN_go_through_libfido2_to_the_simulated_key(int pinProtocol)
     {
-        Start(new SimulatorOptions { Pin = Pin, TouchAfter = TimeSpan.FromMilliseconds(150) });
+        Start(new SimulatorOptions { Pin = Pin, PinProtocols = [pinProtocol], TouchAfter = TimeSpan.FromMilliseconds(150) });
         var authenticator = new Libfido2Authenticator(new PinConsole(Pin), SocketPath);
 
         var created = authenticator.MakeCredential(CreationOptions(), Origin);

@@ -28,7 +28,7 @@ public sealed partial class Authenticator : IDisposable
         _options = options;
         _ownsAttestation = options.Attestation is null;
         _attestation = options.Attestation ?? AttestationChain.Create(options.Aaguid, options.TimeProvider);
-        _clientPin = new ClientPin(options.Pin, options.PinRetries);
+        _clientPin = new ClientPin(options.Pin, options.PinRetries, options.PinProtocols);
         _userPresence = new UserPresence(options);
     }
 

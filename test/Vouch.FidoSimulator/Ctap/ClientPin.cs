@@ -12,11 +12,7 @@ namespace Vouch.FidoSimulator.Ctap;
 internal sealed class ClientPin : IDisposable
 {
     private readonly byte[]? _pinHash;
-    private readonly Dictionary<int, PinUvAuthProtocol> _protocols = new()
-    {
-        [2] = new PinUvAuthProtocolTwo(),
-        [1] = new PinUvAuthProtocolOne(),
-    };
+    private readonly Dictionary<int, PinUvAuthProtocol> _protocols = [];
 
     private const int MaxRetries = 8;
     private const int MaxConsecutiveMismatches = 3;
@@ -27,8 +23,17 @@ internal sealed class ClientPin : IDisposable
     private PinPermissions _permissions;
     private string? _permissionsRpId;
 
-    public ClientPin(string? pin, int retries)
+    public ClientPin(string? pin, int retries, IReadOnlyList<int> protocols)
     {
+        foreach (var version in protocols)
+        {
+            _protocols[version] = version switch
+            {
+                1 => new PinUvAuthProtocolOne(),
+                2 => new PinUvAuthProtocolTwo(),
+                _ => throw new ArgumentOutOfRangeException(nameof(protocols), version, "CTAP 2.1 has PIN/UV auth protocols 1 and 2"),
+            };
+        }
         _pinHash = pin is null ? null : SHA256.HashData(Encoding.UTF8.GetBytes(pin))[..16];
         _retries = Math.Clamp(retries, 0, MaxRetries);
     }
