@@ -34,6 +34,17 @@ internal static unsafe partial class Libfido2
     [LibraryImport(Library, EntryPoint = "fido_dev_info_path")] public static partial nint DevInfoPath(nint info);
     [LibraryImport(Library, EntryPoint = "fido_dev_info_free")] public static partial void DevInfoFree(ref nint list, nuint n);
 
+    /// <summary>fido_dev_io_t: the HID transport a program may supply instead of the USB device.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoFunctions
+    {
+        public delegate* unmanaged<byte*, nint> Open;
+        public delegate* unmanaged<nint, void> Close;
+        public delegate* unmanaged<nint, byte*, nuint, int, int> Read;
+        public delegate* unmanaged<nint, byte*, nuint, int> Write;
+    }
+
+    [LibraryImport(Library, EntryPoint = "fido_dev_set_io_functions")] public static partial int DevSetIoFunctions(nint dev, IoFunctions* io);
     [LibraryImport(Library, EntryPoint = "fido_dev_new")] public static partial nint DevNew();
     [LibraryImport(Library, EntryPoint = "fido_dev_open", StringMarshalling = StringMarshalling.Utf8)] public static partial int DevOpen(nint dev, string path);
     [LibraryImport(Library, EntryPoint = "fido_dev_close")] public static partial int DevClose(nint dev);

@@ -9,9 +9,10 @@ namespace Vouch.Cli.Authenticators;
 
 /// <summary>
 /// A USB security key (YubiKey) through libfido2: finds the first key, asks for its PIN on the terminal without
-/// echo, tells the person to touch it, and maps libfido2's errors to one actionable line.
+/// echo, tells the person to touch it, and maps libfido2's errors to one actionable line. With
+/// <paramref name="deviceSocket"/> (tests only) it talks to a simulated key on that Unix socket instead.
 /// </summary>
-public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthenticator
+public sealed unsafe class Libfido2Authenticator(IConsole console, string? deviceSocket = null) : IAuthenticator
 {
     public JsonObject MakeCredential(JsonElement options, string origin)
     {
@@ -117,8 +118,10 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
         }
     }
 
-    private static Device OpenDevice()
+    private Device OpenDevice()
     {
+        if (deviceSocket is not null)
+            return OpenSimulatedDevice(deviceSocket);
         if (DevicePaths() is not [var path, ..])
             throw new AuthenticatorException(AuthenticatorFailure.NoKey, "no security key found: insert your YubiKey and try again");
         var dev = Libfido2.DevNew();
@@ -127,6 +130,21 @@ public sealed unsafe class Libfido2Authenticator(IConsole console) : IAuthentica
         {
             Libfido2.DevFree(ref dev);
             throw new AuthenticatorException(AuthenticatorFailure.NoKey, $"cannot open the security key at {path}: {Libfido2.Describe(opened)} (check the udev rules for your user)");
+        }
+        return new Device(dev);
+    }
+
+    private static Device OpenSimulatedDevice(string socketPath)
+    {
+        Libfido2.Init(0);
+        var dev = Libfido2.DevNew();
+        var installed = SocketHidTransport.Install(dev);
+        var opened = installed == Libfido2.Ok ? Libfido2.DevOpen(dev, socketPath) : installed;
+        if (opened != Libfido2.Ok)
+        {
+            Libfido2.DevFree(ref dev);
+            throw new AuthenticatorException(AuthenticatorFailure.NoKey,
+                $"cannot open the simulated security key at {socketPath} ({SocketHidTransport.EnvironmentVariable}): {Libfido2.Describe(opened)}");
         }
         return new Device(dev);
     }

@@ -17,13 +17,21 @@ public sealed class CliContext(IConsole console, Func<string, string?> environme
     public ServerConnections Connections => connections.Value;
     public CliPaths Paths { get; } = CliPaths.From(environment);
 
-    /// <summary>The software authenticator when <c>VOUCH_SOFTWARE_AUTHENTICATOR</c> is set (said on stderr each time), else the USB key.</summary>
+    /// <summary>
+    /// The software authenticator when <c>VOUCH_SOFTWARE_AUTHENTICATOR</c> is set, the simulated key on the socket
+    /// <c>VOUCH_FIDO_DEVICE_SOCKET</c> names when that is set (either said on stderr each time), else the USB key.
+    /// </summary>
     public IAuthenticator Authenticator()
     {
         if (environment(SoftwareAuthenticator.EnvironmentVariable) is { Length: > 0 } file)
         {
             console.Errors.WriteLine($"vouch: using the SOFTWARE authenticator in {file} ({SoftwareAuthenticator.EnvironmentVariable}); for tests and demos only");
             return new SoftwareAuthenticator(Path.GetFullPath(file));
+        }
+        if (environment(SocketHidTransport.EnvironmentVariable) is { Length: > 0 } socket)
+        {
+            console.Errors.WriteLine($"vouch: using the SIMULATED security key at {socket} ({SocketHidTransport.EnvironmentVariable}); for tests only");
+            return new Libfido2Authenticator(console, Path.GetFullPath(socket));
         }
         return new Libfido2Authenticator(console);
     }
