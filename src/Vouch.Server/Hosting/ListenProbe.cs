@@ -13,12 +13,11 @@ internal static class ListenProbe
     public static string? Check(Uri listen)
     {
         var host = listen.Host.Trim('[', ']');
-        var address = host switch
+        var address = ListenHost.Parse(listen) switch
         {
-            "0.0.0.0" or "*" or "+" => Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any,
-            "::" => IPAddress.IPv6Any,
-            _ when host.Equals("localhost", StringComparison.OrdinalIgnoreCase) => IPAddress.Loopback,
-            _ => IPAddress.TryParse(host, out var parsed) ? parsed : null,
+            { AnyAddress: true } => Socket.OSSupportsIPv6 ? IPAddress.IPv6Any : IPAddress.Any,
+            { Localhost: true } => IPAddress.Loopback,
+            var parsed => parsed?.Address,
         };
         if (address is null) return null;
         using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);

@@ -117,10 +117,11 @@ public static class ServerApplication
                 ServerCertificateContext = kestrel.ApplicationServices.GetRequiredService<TlsCertificateSource>().Current,
             }),
         });
-        var host = listen.Host.Trim('[', ']');
-        if (host is "0.0.0.0" or "*" or "+" or "::") kestrel.ListenAnyIP(listen.Port, Https);
-        else if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) kestrel.ListenLocalhost(listen.Port, Https);
-        else kestrel.Listen(System.Net.IPAddress.Parse(host), listen.Port, Https);
+        // ServerSettings accepts only hosts ListenHost understands.
+        var host = ListenHost.Parse(listen) ?? throw new InvalidOperationException($"{listen} names no address to listen on");
+        if (host.AnyAddress) kestrel.ListenAnyIP(listen.Port, Https);
+        else if (host.Localhost) kestrel.ListenLocalhost(listen.Port, Https);
+        else kestrel.Listen(host.Address!, listen.Port, Https);
     }
 
     /// <summary>Migrates the database, then starts: keys are loaded before the server accepts requests.</summary>

@@ -90,7 +90,7 @@ public sealed record ServerSettings
                     ? $"listen {SettingNames.Listen}: '{listen}' must be an http:// URL such as http://127.0.0.1:8080 (https:// needs {SettingNames.TlsCertificate})"
                     : $"listen {SettingNames.Listen}: '{listen}' must be an https:// URL such as https://0.0.0.0:443 when the server has its own certificate"));
             }
-            else if (tls is not null && !IsListenHost(listenUri.Host))
+            else if (tls is not null && ListenHost.Parse(listenUri) is null)
             {
                 errors.Add(SettingProblem.Of($"listen {SettingNames.Listen}: '{listen}' must name an IP address, localhost or 0.0.0.0, not a host name"));
             }
@@ -127,9 +127,6 @@ public sealed record ServerSettings
         };
         return Enum.IsDefined(policy);
     }
-
-    private static bool IsListenHost(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || host is "*" or "+" || IPAddress.TryParse(host.Trim('[', ']'), out _);
 
     private static TlsFiles? TryReadTls(VouchServerOptions options, List<Problem> errors)
     {

@@ -24,7 +24,7 @@ public sealed partial class TlsCertificateSource(TlsFiles files, TimeProvider ti
     private (byte[] Certificate, byte[] Key)? _pending;
     private DateTimeOffset _checkedAt = DateTimeOffset.MinValue;
 
-    private sealed record Loaded(byte[] Certificate, byte[] Key, SslStreamCertificateContext Context, X509Certificate2 Leaf);
+    private sealed record Loaded(byte[] Certificate, byte[] Key, SslStreamCertificateContext Context);
 
     /// <summary>The certificate to present now, with its chain.</summary>
     public SslStreamCertificateContext Current
@@ -89,7 +89,7 @@ public sealed partial class TlsCertificateSource(TlsFiles files, TimeProvider ti
         try
         {
             var (leaf, chain) = Load(certificate, key);
-            _loaded = new Loaded(certificate, key, SslStreamCertificateContext.Create(leaf, chain, offline: true), leaf);
+            _loaded = new Loaded(certificate, key, SslStreamCertificateContext.Create(leaf, chain, offline: true));
             Log.Loaded(logger, leaf.Subject, leaf.Thumbprint, leaf.NotAfter.ToUniversalTime());
         }
         catch (Exception e) when (e is CryptographicException or ArgumentException)
