@@ -37,8 +37,8 @@ public sealed class InProcessServer : IAsyncDisposable
     /// <summary>Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings.</summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
-        string? issuerPath = null, AttestationPolicy attestation = AttestationPolicy.Yubikey,
-        YubicoAttestation? yubico = null, Func<ServerSettings, ServerSettings>? configure = null)
+        string? issuerPath = null, AttestationPolicy? attestation = null,
+        Func<ServerSettings, ServerSettings>? configure = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -53,7 +53,7 @@ public sealed class InProcessServer : IAsyncDisposable
             Listen = $"http://127.0.0.1:{port}",
             Development = true,
             Oidc = new OidcOptions { Issuer = issuer, Audience = $"127.0.0.1:{port}{issuerPath}", TokenLifetime = TimeSpan.FromMinutes(10) },
-            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation),
+            WebAuthn = WebAuthnOptions.ForIssuer(issuer, attestation ?? AttestationPolicy.Yubikey),
             Keys = new KeyPolicy(TimeSpan.FromDays(30)),
             Database = database,
         };
@@ -61,7 +61,6 @@ public sealed class InProcessServer : IAsyncDisposable
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {
             if (time is not null) services.AddSingleton(time);
-            if (yubico is not null) services.AddSingleton(yubico);
         });
         await ServerApplication.StartAsync(app, CancellationToken.None);
         return new InProcessServer(app, settings, owned);

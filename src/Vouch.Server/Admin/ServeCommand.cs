@@ -16,6 +16,8 @@ internal static class ServeCommand
         var audience = new Option<string?>("--audience") { Description = "default aud of tokens; default: the issuer without its scheme (or VOUCH_AUDIENCE)" };
         var attestation = new Option<string?>("--attestation") { Description = "yubikey (default): only YubiKeys may enroll; any: any authenticator (or VOUCH_ATTESTATION)" };
         attestation.AcceptOnlyFromAmong("yubikey", "any");
+        var attestationRoots = new Option<string?>("--attestation-roots") { Description = "PEM file of the roots a key's attestation must chain to, instead of Yubico's (or VOUCH_ATTESTATION_ROOTS)" };
+        var attestationAaguids = new Option<string?>("--attestation-aaguids") { Description = "file of the AAGUIDs (one a line) that may enroll, among keys whose attestation verifies (or VOUCH_ATTESTATION_AAGUIDS)" };
         var tlsCertificate = new Option<string?>("--tls-certificate") { Description = "PEM file with the server's certificate and its chain: serve https directly (or VOUCH_TLS_CERTIFICATE); re-read when it changes" };
         var tlsPrivateKey = new Option<string?>("--tls-private-key") { Description = "PEM file with that certificate's private key (or VOUCH_TLS_PRIVATE_KEY)" };
         var trustedProxies = new Option<string?>("--trusted-proxies") { Description = "CIDR[,CIDR...] of reverse proxies whose X-Forwarded-For/-Proto are believed (or VOUCH_TRUSTED_PROXIES)" };
@@ -24,7 +26,7 @@ internal static class ServeCommand
         var sourceIdentity = new Option<bool>("--source-identity") { Description = "put the user's email in tokens as AWS's source identity, kept by CloudTrail (or VOUCH_SOURCE_IDENTITY)" };
         var command = new Command("serve", "Run the Vouch server")
         {
-            issuer, listen, audience, attestation, tlsCertificate, tlsPrivateKey, trustedProxies, ceremonyRateLimit, tokenRateLimit, sourceIdentity,
+            issuer, listen, audience, attestation, attestationRoots, attestationAaguids, tlsCertificate, tlsPrivateKey, trustedProxies, ceremonyRateLimit, tokenRateLimit, sourceIdentity,
         };
         command.SetAction((parse, cancellationToken) => RunAsync(
             parse, context, cancellationToken,
@@ -32,6 +34,8 @@ internal static class ServeCommand
             (SettingNames.Listen.Key, parse.GetValue(listen)),
             (SettingNames.Audience.Key, parse.GetValue(audience)),
             (SettingNames.Attestation.Key, parse.GetValue(attestation)),
+            (SettingNames.AttestationRoots.Key, parse.GetValue(attestationRoots)),
+            (SettingNames.AttestationAaguids.Key, parse.GetValue(attestationAaguids)),
             (SettingNames.TlsCertificate.Key, parse.GetValue(tlsCertificate)),
             (SettingNames.TlsPrivateKey.Key, parse.GetValue(tlsPrivateKey)),
             (SettingNames.TrustedProxies.Key, parse.GetValue(trustedProxies)),

@@ -68,10 +68,7 @@ public sealed record ServerSettings
         var tls = TryReadTls(options, errors);
         var proxies = TryParseProxies(options.TrustedProxies, errors);
 
-        var attestation = AttestationPolicy.Yubikey;
-        // Names only: Enum.TryParse also takes numbers ("1" is Any, "7" no policy at all), which would fail open.
-        if (options.Attestation is { Length: > 0 } text && !TryParseAttestation(text.Trim(), out attestation))
-            errors.Add(SettingProblem.Of($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{text}'"));
+        var attestation = TryReadAttestation(options, errors);
 
         string? listen = null;
         if (issuer is not null && errors.Count == 0)
@@ -96,7 +93,7 @@ public sealed record ServerSettings
             }
         }
 
-        if (errors.Count > 0 || issuer is null || listen is null || database is null) return Outcome<ServerSettings>.Fail(errors);
+        if (errors.Count > 0 || issuer is null || listen is null || database is null || attestation is null) return Outcome<ServerSettings>.Fail(errors);
         return new ServerSettings
         {
             Listen = listen,
@@ -117,15 +114,75 @@ public sealed record ServerSettings
         };
     }
 
-    private static bool TryParseAttestation(string text, out AttestationPolicy policy)
+    /// <summary>
+    /// The enrollment policy: <c>--attestation</c> by name only (a number or anything else is refused, never read as
+    /// "any"), or <c>--attestation-roots</c> instead of Yubico's roots, either limited to <c>--attestation-aaguids</c>.
+    /// </summary>
+    private static AttestationPolicy? TryReadAttestation(VouchServerOptions options, List<Problem> errors)
     {
-        policy = text.ToLowerInvariant() switch
+        var name = options.Attestation?.Trim().ToLowerInvariant();
+        var rootsFile = options.AttestationRoots?.Trim();
+        var modelsFile = options.AttestationAaguids?.Trim();
+        AttestationPolicy? policy = name switch
         {
-            "yubikey" => AttestationPolicy.Yubikey,
+            null or "" or "yubikey" => AttestationPolicy.Yubikey,
             "any" => AttestationPolicy.Any,
-            _ => (AttestationPolicy)(-1),
+            _ => null,
         };
-        return Enum.IsDefined(policy);
+        if (policy is null)
+        {
+            errors.Add(SettingProblem.Of($"attestation {SettingNames.Attestation} must be 'yubikey' or 'any', not '{options.Attestation}'"));
+            return null;
+        }
+
+        if (!string.IsNullOrEmpty(rootsFile))
+        {
+            if (name is { Length: > 0 })
+            {
+                errors.Add(SettingProblem.Of($"attestation roots {SettingNames.AttestationRoots} replace the policy that {SettingNames.Attestation} names: give one of them, not both"));
+                return null;
+            }
+            var roots = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
+            try
+            {
+                roots.ImportFromPemFile(rootsFile);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                errors.Add(SettingProblem.Of($"attestation roots {SettingNames.AttestationRoots}: cannot read '{rootsFile}' as PEM certificates: {e.Message}"));
+                return null;
+            }
+            if (roots.Count == 0)
+            {
+                errors.Add(SettingProblem.Of($"attestation roots {SettingNames.AttestationRoots}: '{rootsFile}' holds no PEM certificate (-----BEGIN CERTIFICATE-----)"));
+                return null;
+            }
+            policy = AttestationPolicy.Trusting(rootsFile, roots, models: null);
+        }
+
+        if (string.IsNullOrEmpty(modelsFile)) return policy;
+        if (!policy.ProvesHardware)
+        {
+            errors.Add(SettingProblem.Of($"attestation AAGUIDs {SettingNames.AttestationAaguids} need an attestation that is checked: a key's AAGUID proves nothing under {SettingNames.Attestation} any"));
+            return null;
+        }
+        string text;
+        try
+        {
+            text = File.ReadAllText(modelsFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            errors.Add(SettingProblem.Of($"attestation AAGUIDs {SettingNames.AttestationAaguids}: cannot read '{modelsFile}': {e.Message}"));
+            return null;
+        }
+        var models = AttestationModels.Parse(text);
+        if (!models.Succeeded)
+        {
+            errors.Add(SettingProblem.Of($"attestation AAGUIDs {SettingNames.AttestationAaguids}: '{modelsFile}' {models.Problem.Description}"));
+            return null;
+        }
+        return policy.LimitedTo(models.Value);
     }
 
     private static TlsFiles? TryReadTls(VouchServerOptions options, List<Problem> errors)

@@ -20,6 +20,8 @@ internal static class SettingNames
     public static readonly SettingName KeyEncryptionKey = new(nameof(VouchServerOptions.KeyEncryptionKey), null, "VOUCH_KEY_ENCRYPTION_KEY");
     public static readonly SettingName KeyEncryptionKeyFile = new(nameof(VouchServerOptions.KeyEncryptionKeyFile), "--key-encryption-key-file", "VOUCH_KEY_ENCRYPTION_KEY_FILE");
     public static readonly SettingName Attestation = new(nameof(VouchServerOptions.Attestation), "--attestation", "VOUCH_ATTESTATION");
+    public static readonly SettingName AttestationRoots = new(nameof(VouchServerOptions.AttestationRoots), "--attestation-roots", "VOUCH_ATTESTATION_ROOTS");
+    public static readonly SettingName AttestationAaguids = new(nameof(VouchServerOptions.AttestationAaguids), "--attestation-aaguids", "VOUCH_ATTESTATION_AAGUIDS");
     public static readonly SettingName TokenLifetimeSeconds = new(nameof(VouchServerOptions.TokenLifetimeSeconds), null, "VOUCH_TOKEN_LIFETIME_SECONDS");
     public static readonly SettingName KeyRotationDays = new(nameof(VouchServerOptions.KeyRotationDays), null, "VOUCH_KEY_ROTATION_DAYS");
     public static readonly SettingName SourceIdentity = new(nameof(VouchServerOptions.SourceIdentity), "--source-identity", "VOUCH_SOURCE_IDENTITY");
@@ -31,7 +33,7 @@ internal static class SettingNames
 
     /// <summary>The settings that environment variables may set.</summary>
     public static readonly IReadOnlyList<SettingName> All =
-        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, Attestation, TokenLifetimeSeconds, KeyRotationDays,
+        [Issuer, Audience, Listen, Database, Development, KeyEncryptionKey, KeyEncryptionKeyFile, Attestation, AttestationRoots, AttestationAaguids, TokenLifetimeSeconds, KeyRotationDays,
          TlsCertificate, TlsPrivateKey, TrustedProxies, CeremonyRateLimit, TokenRateLimit, SourceIdentity];
 
     /// <summary>The environment variable that names a JSON configuration file.</summary>

@@ -30,6 +30,12 @@ public sealed class VouchServerOptions
     /// <summary><c>yubikey</c> (default): only genuine YubiKeys may enroll; <c>any</c>: any authenticator.</summary>
     public string? Attestation { get; set; }
 
+    /// <summary>A PEM file of the roots an attestation must chain to, instead of Yubico's: accept another vendor's keys.</summary>
+    public string? AttestationRoots { get; set; }
+
+    /// <summary>A file of the AAGUIDs (one a line) that may enroll, among keys whose attestation chains to the roots.</summary>
+    public string? AttestationAaguids { get; set; }
+
     /// <summary>Lifetime of an ID token in seconds, from <c>iat</c> to <c>exp</c>; 300 to 900, default 600.</summary>
     public int TokenLifetimeSeconds { get; set; } = 600;
 

@@ -15,7 +15,7 @@ namespace Vouch.Server.WebAuthn;
 /// </summary>
 public sealed class EnrollmentService(
     IFido2 fido2, CeremonyStore ceremonies, InviteService invites, CeremonyFailures failures, VouchDbContextFactory factory,
-    AuditLog audit, WebAuthnOptions options, YubicoAttestation yubico, TimeProvider time)
+    AuditLog audit, WebAuthnOptions options, TimeProvider time)
 {
     public async Task<Outcome<CeremonyOptionsResponse>> BeginAsync(string? code, string? client, CancellationToken cancellationToken)
     {
@@ -77,11 +77,13 @@ public sealed class EnrollmentService(
             return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, e.Message, cancellationToken);
         }
 
-        if (options.Attestation == AttestationPolicy.Yubikey && !yubico.IsGenuine(credential))
+        var verdict = options.Attestation.Check(credential.AttestationFormat, credential.AttestationObject, credential.AaGuid);
+        if (!verdict.IsAccepted)
         {
             await failures.AuditAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, cancellationToken,
-                ("reason", "attestation is not from a YubiKey"), ("aaguid", credential.AaGuid.ToString()));
-            return new Problem(ErrorCodes.AttestationRefused, "this server accepts only YubiKeys (attestation chaining to Yubico's root)");
+                ("reason", "attestation refused: " + verdict.Reason), ("aaguid", credential.AaGuid.ToString()),
+                ("certificate_subject", verdict.Subject ?? "(none)"), ("policy", options.Attestation.Name));
+            return new Problem(ErrorCodes.AttestationRefused, $"{options.Attestation.Refusal}: this key was refused because {verdict.Reason}");
         }
 
         var refused = await Conflicts.InTransactionAsync<Problem?>(factory, async write =>

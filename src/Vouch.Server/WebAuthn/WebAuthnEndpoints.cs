@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Vouch.Protocol;
 
 namespace Vouch.Server.WebAuthn;
@@ -19,7 +18,6 @@ public static class WebAuthnEndpoints
     public static IServiceCollection AddVouchWebAuthn(this IServiceCollection services, WebAuthnOptions options)
     {
         services.AddSingleton(options);
-        services.TryAddSingleton(YubicoAttestation.Shipped);
         services.AddSingleton<IFido2>(new Fido2(new Fido2Configuration
         {
             RPID = options.RelyingPartyId,

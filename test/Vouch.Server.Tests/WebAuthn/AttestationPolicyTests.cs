@@ -14,21 +14,21 @@ public sealed class AttestationPolicyTests
     [Fact]
     public void The_shipped_roots_are_exactly_the_pinned_yubico_certificates()
     {
-        var fingerprints = YubicoAttestation.Shipped.Roots.Select(r => Convert.ToHexStringLower(SHA256.HashData(r.RawData))).Order();
+        var fingerprints = AttestationPolicy.Yubikey.Roots!.Select(r => Convert.ToHexStringLower(SHA256.HashData(r.RawData))).Order();
 
         Assert.Equal([
             "0fa1386f80eb8713263ae5c1d84deb455bdf08aea50ab05503cefee82b092d42",
             "35f1a54b353bfb711e6d42adbeb76c0e9dead095018e6a94783ba2192fd6faad",
             "62760c6a6ef91679f454c8902b80fd009825b3f25da90f1fbace2ec6586cd5a8",
         ], fingerprints);
-        Assert.All(YubicoAttestation.Shipped.Roots, r => Assert.StartsWith("CN=Yubico", r.Subject, StringComparison.Ordinal));
+        Assert.All(AttestationPolicy.Yubikey.Roots!, r => Assert.StartsWith("CN=Yubico", r.Subject, StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task A_key_attested_under_a_trusted_root_enrolls()
     {
         var (root, attestation) = AttestationChains.Create("Trusted Vendor");
-        var status = await EnrollAsync(new YubicoAttestation([root]), attestation);
+        var status = await EnrollAsync(Trusting(root), attestation);
 
         Assert.Equal(HttpStatusCode.OK, status.Status);
     }
@@ -38,7 +38,7 @@ public sealed class AttestationPolicyTests
     {
         var (root, intermediate, attestation) = AttestationChains.CreateWithIntermediate("Trusted Vendor");
 
-        var (status, error) = await EnrollAsync(new YubicoAttestation([root]), attestation, [intermediate]);
+        var (status, error) = await EnrollAsync(Trusting(root), attestation, [intermediate]);
 
         Assert.True(status == HttpStatusCode.OK, error);
     }
@@ -48,7 +48,7 @@ public sealed class AttestationPolicyTests
     {
         var (root, _, attestation) = AttestationChains.CreateWithIntermediate("Trusted Vendor");
 
-        var (status, error) = await EnrollAsync(new YubicoAttestation([root]), attestation);
+        var (status, error) = await EnrollAsync(Trusting(root), attestation);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(ErrorCodes.AttestationRefused, error);
@@ -60,7 +60,7 @@ public sealed class AttestationPolicyTests
         var (trusted, _) = AttestationChains.Create("Trusted Vendor");
         var (_, impostor) = AttestationChains.Create("Other Vendor");
 
-        var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), impostor);
+        var (status, error) = await EnrollAsync(Trusting(trusted), impostor);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(ErrorCodes.AttestationRefused, error);
@@ -71,10 +71,42 @@ public sealed class AttestationPolicyTests
     {
         var (trusted, _) = AttestationChains.Create("Trusted Vendor");
 
-        var (status, error) = await EnrollAsync(new YubicoAttestation([trusted]), attestation: null);
+        var (status, error) = await EnrollAsync(Trusting(trusted), attestation: null);
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(ErrorCodes.AttestationRefused, error);
+    }
+
+    [Fact]
+    public async Task A_key_whose_model_is_not_on_the_list_is_refused_and_audited_with_its_aaguid_and_subject()
+    {
+        var (root, attestation) = AttestationChains.Create("Trusted Vendor");
+        var policy = Trusting(root).LimitedTo(new HashSet<Guid> { new("a25342c0-3cdc-4414-8e46-f4807fca511c") });
+        await using var server = await InProcessServer.StartAsync(attestation: policy);
+
+        var (status, body) = await TryEnrollAsync(server, attestation);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.AttestationRefused, body.GetProperty("error").GetString());
+        Assert.Equal("this server accepts only the security key models its administrator allows: this key was refused because its model (AAGUID 00000000-0000-0000-0000-000000000000) is not on the server's list",
+            body.GetProperty("error_description").GetString());
+        await using var db = server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        var refused = System.Text.Json.JsonDocument.Parse(db.AuditRecords.Single(r => r.Type == Vouch.Server.Audit.AuditEventTypes.EnrollmentFailed).Data).RootElement;
+        Assert.Equal("00000000-0000-0000-0000-000000000000", refused.GetProperty("aaguid").GetString());
+        Assert.Equal(attestation.Subject, refused.GetProperty("certificate_subject").GetString());
+        Assert.Empty(db.Credentials);
+    }
+
+    [Fact]
+    public async Task The_yubikey_policy_refuses_a_software_key_and_says_why()
+    {
+        await using var server = await InProcessServer.StartAsync();
+
+        var (status, body) = await TryEnrollAsync(server, attestation: null);
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal("this server accepts only YubiKeys: this key was refused because it sent no attestation certificate ('none' attestation)",
+            body.GetProperty("error_description").GetString());
     }
 
     [Fact]
@@ -110,7 +142,7 @@ public sealed class AttestationPolicyTests
         leafRequest.CertificateExtensions.Add(new X509AuthorityInformationAccessExtension(null, [$"http://127.0.0.1:{port}/intermediate.cer"]));
         using var leaf = leafRequest.Create(intermediate, now.AddDays(-1), now.AddMonths(1), [8]);
 
-        var genuine = new YubicoAttestation([root]).ChainsToRoot([leaf]);
+        var genuine = Trusting(root).ChainsToRoot([leaf]);
         await Task.Delay(200);
         listener.Stop();
 
@@ -118,16 +150,24 @@ public sealed class AttestationPolicyTests
         Assert.Equal(0, Volatile.Read(ref fetched));
     }
 
+    private static AttestationPolicy Trusting(X509Certificate2 root) => AttestationPolicy.Trusting("test roots", [root], models: null);
+
     private static async Task<(HttpStatusCode Status, string? Error)> EnrollAsync(
-        YubicoAttestation policy, X509Certificate2? attestation, IReadOnlyList<X509Certificate2>? intermediates = null)
+        AttestationPolicy policy, X509Certificate2? attestation, IReadOnlyList<X509Certificate2>? intermediates = null)
     {
-        await using var server = await InProcessServer.StartAsync(yubico: policy);
+        await using var server = await InProcessServer.StartAsync(attestation: policy);
+        var (status, body) = await TryEnrollAsync(server, attestation, intermediates);
+        return (status, body.TryGetProperty("error", out var e) ? e.GetString() : null);
+    }
+
+    private static async Task<(HttpStatusCode Status, System.Text.Json.JsonElement Body)> TryEnrollAsync(
+        InProcessServer server, X509Certificate2? attestation, IReadOnlyList<X509Certificate2>? intermediates = null)
+    {
         using var alice = new ApiUser(server);
         alice.Key.AttestationCertificate = attestation;
         alice.Key.AttestationIntermediates = intermediates ?? [];
         var (_, options) = await alice.PostAsync("api/v1/enroll/options", new { invite = await alice.InviteAsync() });
         var credential = alice.Key.MakeCredential(options.GetProperty("options"), alice.Origin);
-        var (status, body) = await alice.PostAsync("api/v1/enroll", new { ceremony = options.GetProperty("ceremony").GetString(), credential });
-        return (status, body.TryGetProperty("error", out var e) ? e.GetString() : null);
+        return await alice.PostAsync("api/v1/enroll", new { ceremony = options.GetProperty("ceremony").GetString(), credential });
     }
 }
