@@ -64,6 +64,26 @@ public static class WebAuthnEncoding
         return writer.Encode();
     }
 
+    /// <summary>
+    /// A CBOR attestation object around an authenticator's own attestation statement, forwarded whole as the key encoded
+    /// it (every certificate it sent stays in); an empty statement means <c>none</c>.
+    /// </summary>
+    public static byte[] AttestationObject(string format, byte[] authenticatorData, ReadOnlySpan<byte> encodedStatement)
+    {
+        var writer = new CborWriter(CborConformanceMode.Lax);
+        writer.WriteStartMap(3);
+        writer.WriteTextString("fmt");
+        writer.WriteTextString(encodedStatement.IsEmpty ? "none" : format);
+        writer.WriteTextString("attStmt");
+        if (encodedStatement.IsEmpty) writer.WriteStartMap(0);
+        else writer.WriteEncodedValue(encodedStatement);
+        if (encodedStatement.IsEmpty) writer.WriteEndMap();
+        writer.WriteTextString("authData");
+        writer.WriteByteString(authenticatorData);
+        writer.WriteEndMap();
+        return writer.Encode();
+    }
+
     /// <summary>The COSE_Key of an ES256 public key.</summary>
     public static byte[] CoseKey(ECParameters publicKey)
     {

@@ -3,7 +3,7 @@ using Vouch.FidoSimulator;
 using Vouch.FidoSimulator.Hid;
 
 // A simulated CTAP 2.1 security key for tests; see README.md for the socket framing and the options.
-const string Usage = "usage: Vouch.FidoSimulator --socket PATH [--pin PIN] [--retries N] [--aaguid GUID] [--no-touch] [--write-root FILE]";
+const string Usage = "usage: Vouch.FidoSimulator --socket PATH [--pin PIN] [--retries N] [--aaguid GUID] [--no-touch] [--leaf-only] [--write-root FILE]";
 
 string? socketPath = null;
 string? rootFile = null;
@@ -18,6 +18,7 @@ for (var i = 0; i < args.Length; i++)
         case "--retries": options = options with { PinRetries = int.Parse(Value(), System.Globalization.CultureInfo.InvariantCulture) }; break;
         case "--aaguid": options = options with { Aaguid = Guid.Parse(Value()) }; break;
         case "--no-touch": options = options with { TouchAfter = null }; break;
+        case "--leaf-only": options = options with { PresentsIntermediate = false }; break;
         case "--write-root": rootFile = Value(); break;
         default:
             Console.Error.WriteLine($"unknown option {args[i]}. {Usage}");

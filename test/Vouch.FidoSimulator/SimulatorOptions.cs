@@ -28,6 +28,9 @@ public sealed record SimulatorOptions
     /// <summary>The PIN/UV auth protocols getInfo offers, preferred first; a platform picks the first it knows.</summary>
     public IReadOnlyList<int> PinProtocols { get; init; } = [2, 1];
 
+    /// <summary>Whether x5c carries the intermediate after the leaf, as newer YubiKeys do (default), or the leaf alone.</summary>
+    public bool PresentsIntermediate { get; init; } = true;
+
     /// <summary>The chain behind packed attestation; made fresh for <see cref="Aaguid"/> when not given.</summary>
     public AttestationChain? Attestation { get; init; }
 

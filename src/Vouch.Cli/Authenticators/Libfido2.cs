@@ -8,6 +8,7 @@ internal static unsafe partial class Libfido2
     private const string Library = "libfido2.so.1";
 
     public const int Ok = 0x00;
+    public const int ErrCredentialExcluded = 0x19;
     public const int ErrActionTimeout = 0x2f;
     public const int ErrNoCredentials = 0x2e;
     public const int ErrOperationDenied = 0x27;
@@ -33,6 +34,8 @@ internal static unsafe partial class Libfido2
     [LibraryImport(Library, EntryPoint = "fido_dev_info_ptr")] public static partial nint DevInfoPtr(nint list, nuint index);
     [LibraryImport(Library, EntryPoint = "fido_dev_info_path")] public static partial nint DevInfoPath(nint info);
     [LibraryImport(Library, EntryPoint = "fido_dev_info_free")] public static partial void DevInfoFree(ref nint list, nuint n);
+    [LibraryImport(Library, EntryPoint = "fido_dev_info_manufacturer_string")] public static partial nint DevInfoManufacturer(nint info);
+    [LibraryImport(Library, EntryPoint = "fido_dev_info_product_string")] public static partial nint DevInfoProduct(nint info);
 
     /// <summary>fido_dev_io_t: the HID transport a program may supply instead of the USB device.</summary>
     [StructLayout(LayoutKind.Sequential)]
@@ -49,6 +52,11 @@ internal static unsafe partial class Libfido2
     [LibraryImport(Library, EntryPoint = "fido_dev_open", StringMarshalling = StringMarshalling.Utf8)] public static partial int DevOpen(nint dev, string path);
     [LibraryImport(Library, EntryPoint = "fido_dev_close")] public static partial int DevClose(nint dev);
     [LibraryImport(Library, EntryPoint = "fido_dev_free")] public static partial void DevFree(ref nint dev);
+    [LibraryImport(Library, EntryPoint = "fido_dev_has_pin")] [return: MarshalAs(UnmanagedType.U1)] public static partial bool DevHasPin(nint dev);
+    [LibraryImport(Library, EntryPoint = "fido_dev_has_uv")] [return: MarshalAs(UnmanagedType.U1)] public static partial bool DevHasUv(nint dev);
+    [LibraryImport(Library, EntryPoint = "fido_dev_supports_pin")] [return: MarshalAs(UnmanagedType.U1)] public static partial bool DevSupportsPin(nint dev);
+    [LibraryImport(Library, EntryPoint = "fido_dev_set_timeout")] public static partial int DevSetTimeout(nint dev, int milliseconds);
+    [LibraryImport(Library, EntryPoint = "fido_dev_get_retry_count")] public static partial int DevGetRetryCount(nint dev, out int retries);
     [LibraryImport(Library, EntryPoint = "fido_dev_make_cred", StringMarshalling = StringMarshalling.Utf8)] public static partial int DevMakeCred(nint dev, nint cred, string? pin);
     [LibraryImport(Library, EntryPoint = "fido_dev_get_assert", StringMarshalling = StringMarshalling.Utf8)] public static partial int DevGetAssert(nint dev, nint assert, string? pin);
 
@@ -64,10 +72,8 @@ internal static unsafe partial class Libfido2
     [LibraryImport(Library, EntryPoint = "fido_cred_fmt")] public static partial nint CredFmt(nint cred);
     [LibraryImport(Library, EntryPoint = "fido_cred_authdata_raw_ptr")] public static partial byte* CredAuthDataRawPtr(nint cred);
     [LibraryImport(Library, EntryPoint = "fido_cred_authdata_raw_len")] public static partial nuint CredAuthDataRawLen(nint cred);
-    [LibraryImport(Library, EntryPoint = "fido_cred_sig_ptr")] public static partial byte* CredSigPtr(nint cred);
-    [LibraryImport(Library, EntryPoint = "fido_cred_sig_len")] public static partial nuint CredSigLen(nint cred);
-    [LibraryImport(Library, EntryPoint = "fido_cred_x5c_ptr")] public static partial byte* CredX5cPtr(nint cred);
-    [LibraryImport(Library, EntryPoint = "fido_cred_x5c_len")] public static partial nuint CredX5cLen(nint cred);
+    [LibraryImport(Library, EntryPoint = "fido_cred_attstmt_ptr")] public static partial byte* CredAttStmtPtr(nint cred);
+    [LibraryImport(Library, EntryPoint = "fido_cred_attstmt_len")] public static partial nuint CredAttStmtLen(nint cred);
     [LibraryImport(Library, EntryPoint = "fido_cred_id_ptr")] public static partial byte* CredIdPtr(nint cred);
     [LibraryImport(Library, EntryPoint = "fido_cred_id_len")] public static partial nuint CredIdLen(nint cred);
 

@@ -31,7 +31,8 @@ public sealed class CliContext(IConsole console, Func<string, string?> environme
         if (environment(SocketHidTransport.EnvironmentVariable) is { Length: > 0 } socket)
         {
             console.Errors.WriteLine($"vouch: using the SIMULATED security key at {socket} ({SocketHidTransport.EnvironmentVariable}); for tests only");
-            return new Libfido2Authenticator(console, Path.GetFullPath(socket));
+            // Several simulated keys are a PATH-like list, as if several were plugged in.
+            return new Libfido2Authenticator(console, socket.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath).ToList());
         }
         return new Libfido2Authenticator(console);
     }

@@ -76,7 +76,7 @@ public sealed partial class Authenticator
             w.WriteByteString(signature);
             w.WriteTextString("x5c");
             w.WriteStartArray(null);
-            foreach (var certificate in _attestation.X5c)
+            foreach (var certificate in _options.PresentsIntermediate ? _attestation.X5c : _attestation.X5c.Take(1))
                 w.WriteByteString(certificate);
             w.WriteEndArray();
             w.WriteEndMap();

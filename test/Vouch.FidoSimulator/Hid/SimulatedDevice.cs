@@ -14,6 +14,7 @@ public sealed class SimulatedDevice : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _accepting;
     private readonly List<Task> _connections = [];
+    private readonly List<Socket> _sockets = [];
 
     private SimulatedDevice(string socketPath, Authenticator authenticator)
     {
@@ -31,6 +32,19 @@ public sealed class SimulatedDevice : IAsyncDisposable
 
     /// <summary>Listens on <paramref name="socketPath"/> (which must not exist) until disposed.</summary>
     public static SimulatedDevice Start(string socketPath, SimulatorOptions options) => new(socketPath, new Authenticator(options));
+
+    /// <summary>
+    /// Pulls the key out: every open connection is closed at once, mid-command, with no answer, as a host sees a USB
+    /// device vanish; nothing listens any more. <see cref="DisposeAsync"/> still cleans up.
+    /// </summary>
+    public void Unplug()
+    {
+        _listener.Dispose();
+        lock (_connections)
+        {
+            foreach (var socket in _sockets) socket.Dispose();
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -55,6 +69,8 @@ public sealed class SimulatedDevice : IAsyncDisposable
             var connection = new CtapHidConnection(socket, Authenticator, channels);
             lock (_connections)
             {
+                _sockets.RemoveAll(s => !s.Connected);
+                _sockets.Add(socket);
                 _connections.RemoveAll(c => c.IsCompleted);
                 _connections.Add(Task.Run(() => connection.RunAsync(_stopping.Token)));
             }
