@@ -64,6 +64,14 @@ public static partial class ProcessRunner
             throw new InvalidOperationException($"kill({pid}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>Sends <c>SIG<paramref name="name"/></c> (KILL, STOP, CONT) to <paramref name="pid"/>; a process already gone is not an error.</summary>
+    public static void Signal(int pid, string name)
+    {
+        var signal = name switch { "KILL" => 9, "TERM" => 15, "STOP" => 19, "CONT" => 18, _ => throw new ArgumentException($"unknown signal {name}", nameof(name)) };
+        if (Kill(pid, signal) != 0 && Marshal.GetLastPInvokeError() != 3 /* ESRCH */)
+            throw new InvalidOperationException($"kill({pid}, SIG{name}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
 }

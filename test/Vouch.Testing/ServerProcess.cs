@@ -64,6 +64,9 @@ public sealed class ServerProcess : IAsyncDisposable
         throw new TimeoutException($"vouch-server did not become healthy in 60 s:\n{server.Output}");
     }
 
+    /// <summary>kill -9: the server stops at once, mid-request, with no chance to clean up (crash tests).</summary>
+    public void Kill() => _process.Kill();
+
     /// <summary>Stops the server with SIGTERM and waits for it to exit (SIGKILL after 20 s).</summary>
     public async Task<int> StopAsync()
     {
