@@ -101,11 +101,13 @@ public sealed class ConsoleEndToEndTests : AwsUserWorld
     [Fact]
     public async Task With_a_display_the_browser_gets_the_url_and_stdout_stays_empty()
     {
-        // A stand-in xdg-open that writes down what it was asked to open.
+        // A stand-in xdg-open (a browser, as this user) that writes down its argument and where the link took it.
         var bin = Path.Combine(User.Home, "bin");
         Directory.CreateDirectory(bin);
+        var argument = Path.Combine(User.Home, "argument");
         var opened = Path.Combine(User.Home, "opened");
-        File.WriteAllText(Path.Combine(bin, "xdg-open"), $"#!/bin/sh\nprintf '%s' \"$1\" > '{opened}'\n");
+        File.WriteAllText(Path.Combine(bin, "xdg-open"),
+            $"#!/bin/sh\nprintf '%s' \"$1\" > '{argument}'\ncurl -s -o /dev/null -w '%{{redirect_url}}' \"$1\" > '{opened}'\n");
         File.SetUnixFileMode(Path.Combine(bin, "xdg-open"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         var result = await ConsoleAsync(["--role", Role], ("DISPLAY", ":99"), ("PATH", $"{bin}:{System.Environment.GetEnvironmentVariable("PATH")}"));
@@ -114,6 +116,8 @@ public sealed class ConsoleEndToEndTests : AwsUserWorld
         Assert.Empty(result.StandardOutput);
         Assert.DoesNotContain(SigninToken, result.StandardError, StringComparison.Ordinal);
         Assert.Equal(SigninToken, Query(File.ReadAllText(opened))["SigninToken"]);
+        // What every local user can read in /proc/PID/cmdline is a one-time loopback link, not the sign-in URL.
+        Assert.Matches("^http://127.0.0.1:[0-9]+/[0-9a-f]{32}$", File.ReadAllText(argument));
     }
 
     [Theory]

@@ -6,12 +6,14 @@ namespace Vouch.Cli.Commands;
 
 /// <summary>
 /// <c>vouch console [--role ARN | --profile NAME] [--print] [--duration S] [--region R]</c>: signs the browser in to the
-/// AWS console as the role (<see cref="ConsoleSignIn"/>). Opens the URL with <c>xdg-open</c> when there is a display;
-/// else, or with <c>--print</c>, prints it alone on stdout. The URL is a secret: it is never logged.
+/// AWS console as the role (<see cref="ConsoleSignIn"/>). Opens it with <c>xdg-open</c> when there is a display, through
+/// a one-time loopback link (<see cref="ConsoleHandoff"/>) so that the URL is in no process's arguments; else, or with
+/// <c>--print</c>, prints it alone on stdout. The URL is a secret: it is never logged.
 /// </summary>
 internal static class ConsoleCommand
 {
     private static readonly TimeSpan BrowserLaunch = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan BrowserFetch = TimeSpan.FromSeconds(60);
 
     public static Command Create(CliContext context)
     {
@@ -41,7 +43,12 @@ internal static class ConsoleCommand
 
             if (parse.GetValue(print)) return Print(context, url, reason: null);
             if (!HasDisplay(context)) return Print(context, url, "no display to open a browser on");
-            return await OpenAsync(url) ? Opened(context) : Print(context, url, "xdg-open could not open a browser");
+            // The browser gets a one-time loopback link, not the URL itself: xdg-open's arguments are public.
+            using var handoff = ConsoleHandoff.Start(url);
+            if (!await OpenAsync(handoff.Link)) return Print(context, url, "xdg-open could not open a browser");
+            if (await handoff.ServeAsync(BrowserFetch, cancellationToken)) return Opened(context);
+            throw new CliException(ExitCodes.Failed,
+                $"the browser did not open the sign-in link within {BrowserFetch.TotalSeconds:0} seconds; run 'vouch console --print' and open the URL yourself");
         });
         return console;
     }
