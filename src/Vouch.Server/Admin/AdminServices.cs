@@ -13,13 +13,21 @@ namespace Vouch.Server.Admin;
 
 /// <summary>
 /// Runs an admin command's handler on the same database as the server: opens (and migrates) it on demand, with
-/// the key-encryption key only for the commands that create keys, and gives the handler its services through its
-/// constructor.
+/// the key-encryption key only for the commands that need it (those that create keys, write to the audit log or
+/// verify it), and gives the handler its services through its constructor.
 /// </summary>
 internal static class AdminServices
 {
+    public const string ToWriteTheAuditLog = "to write to the audit log, whose records are keyed with it";
+    public const string ToVerifyTheAuditLog = "to verify the audit log, whose records are keyed with it";
+    public const string ToCreateSigningKeys = "to seal the signing key it creates and to write to the audit log";
+
+    /// <summary>
+    /// Runs <paramref name="run"/> on a handler built with the database's services. <paramref name="keyEncryptionKeyFor"/>
+    /// says why the command needs the key-encryption key (printed when it is missing), or is null if it does not.
+    /// </summary>
     public static async Task<int> RunAsync<THandler>(
-        ParseResult parse, CommandContext context, bool needsKeyEncryptionKey, Func<THandler, Task<int>> run, CancellationToken cancellationToken)
+        ParseResult parse, CommandContext context, string? keyEncryptionKeyFor, Func<THandler, Task<int>> run, CancellationToken cancellationToken)
         where THandler : class
     {
         var options = CommonOptions.Load(parse, context);
@@ -34,10 +42,14 @@ internal static class AdminServices
         }
 
         KeyEncryptionKey? keyEncryptionKey = null;
-        if (needsKeyEncryptionKey)
+        if (keyEncryptionKeyFor is not null)
         {
             var kek = KeyEncryptionKeyLoader.Load(options.Value, database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
-            if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
+            if (!kek.Succeeded)
+            {
+                context.Error.WriteLine($"vouch-server: this command needs the server's key-encryption key {keyEncryptionKeyFor}");
+                return CommonOptions.Report(context, kek.Problems);
+            }
             keyEncryptionKey = kek.Value;
         }
 
@@ -45,7 +57,7 @@ internal static class AdminServices
             .AddSingleton(TimeProvider.System)
             .AddSingleton(context)
             .AddVouchPersistence(database)
-            .AddVouchAudit()
+            .AddVouchAudit(keyEncryptionKey)
             .AddVouchUsers()
             .AddVouchSessions(new SessionLimits())
             .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey);
@@ -64,6 +76,12 @@ internal static class AdminServices
         try
         {
             return await run(services.GetRequiredService<THandler>());
+        }
+        catch (KeyEncryptionKeyMismatchException e)
+        {
+            // Another key-encryption key (a development one, say) pointed at this database: change nothing.
+            context.Error.WriteLine($"vouch-server: {e.Message}");
+            return ExitCodes.BadConfiguration;
         }
         catch (DbException e)
         {

@@ -7,7 +7,10 @@ using Vouch.Server.Persistence;
 
 namespace Vouch.Server.Admin;
 
-/// <summary><c>vouch-server audit [--json] [--limit N]</c> and <c>vouch-server audit verify</c>.</summary>
+/// <summary>
+/// <c>vouch-server audit [--json] [--limit N]</c>, <c>audit verify [--expect-head SEQ:HASH]</c> and <c>audit head</c>.
+/// Printing needs only the database; verifying needs the key-encryption key, with which the chain is keyed.
+/// </summary>
 internal static class AuditCommand
 {
     public static Command Create(CommandContext context)
@@ -18,16 +21,28 @@ internal static class AuditCommand
         {
             if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--limit must be at least 1");
         });
-        var verify = new Command("verify", "Check the hash chain of the whole audit log; prints the head hash to keep elsewhere");
-        verify.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Handler>(parse, context, needsKeyEncryptionKey: false,
-            handler => handler.VerifyAsync(cancellationToken), cancellationToken));
-        var command = new Command("audit", "Print the audit log, oldest first") { json, limit, verify };
-        command.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Handler>(parse, context, needsKeyEncryptionKey: false,
-            handler => handler.PrintAsync(parse.GetValue(json), parse.GetValue(limit), cancellationToken), cancellationToken));
+        var expectHead = new Option<string?>("--expect-head")
+        {
+            Description = "a head printed earlier by 'audit head' (SEQ:HASH, or the hash alone): fail unless the log still passes through it",
+        };
+        expectHead.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } text && AuditHead.TryParse(text) is null)
+                result.AddError("--expect-head takes SEQ:HASH as 'vouch-server audit head' prints it (HASH: 64 hex digits)");
+        });
+        var verify = new Command("verify", "Check the keyed hash chain of the whole audit log (needs the key-encryption key)") { expectHead };
+        verify.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Verifier>(parse, context, AdminServices.ToVerifyTheAuditLog,
+            verifier => verifier.VerifyAsync(parse.GetValue(expectHead) is { } head ? AuditHead.TryParse(head) : null, cancellationToken), cancellationToken));
+        var head = new Command("head", "Verify the chain and print its head (SEQ:HASH) to keep where the database's writers cannot change it");
+        head.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Verifier>(parse, context, AdminServices.ToVerifyTheAuditLog,
+            verifier => verifier.HeadAsync(cancellationToken), cancellationToken));
+        var command = new Command("audit", "Print the audit log, oldest first") { json, limit, verify, head };
+        command.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Printer>(parse, context, keyEncryptionKeyFor: null,
+            printer => printer.PrintAsync(parse.GetValue(json), parse.GetValue(limit), cancellationToken), cancellationToken));
         return command;
     }
 
-    private sealed class Handler(CommandContext context, VouchDbContextFactory factory, AuditChainVerifier verifier)
+    private sealed class Printer(CommandContext context, VouchDbContextFactory factory)
     {
         public async Task<int> PrintAsync(bool json, int? limit, CancellationToken cancellationToken)
         {
@@ -50,17 +65,39 @@ internal static class AuditCommand
             }
             return ExitCodes.Ok;
         }
+    }
 
-        public async Task<int> VerifyAsync(CancellationToken cancellationToken)
+    private sealed class Verifier(CommandContext context, AuditChainVerifier verifier)
+    {
+        public async Task<int> VerifyAsync(AuditHead? expectedHead, CancellationToken cancellationToken)
+        {
+            var result = await verifier.VerifyAsync(cancellationToken, expectedHead);
+            if (!result.Intact) return Broken(result);
+            context.Out.WriteLine($"audit log intact: {result.Records} records{Keyed(result)}, head {result.Records}:{result.HeadHash}");
+            if (expectedHead is not null) context.Out.WriteLine($"passes through the expected head {expectedHead}");
+            return ExitCodes.Ok;
+        }
+
+        public async Task<int> HeadAsync(CancellationToken cancellationToken)
         {
             var result = await verifier.VerifyAsync(cancellationToken);
-            if (result.Intact)
-            {
-                context.Out.WriteLine($"audit log intact: {result.Records} records, head {result.HeadHash}");
-                return ExitCodes.Ok;
-            }
-            context.Out.WriteLine($"audit log BROKEN at record {result.BrokenAt}: {result.Problem}");
-            context.Out.WriteLine($"records 1..{result.Records} are intact, ending with hash {result.HeadHash}");
+            if (!result.Intact) return Broken(result);
+            var head = new AuditHead(result.Records, result.HeadHash);
+            context.Out.WriteLine(head.ToString());
+            context.Error.WriteLine($"Audit log intact: {result.Records} records{Keyed(result)}. Keep this head where the database's writers cannot change it;");
+            context.Error.WriteLine($"later, 'vouch-server audit verify --expect-head {head}' proves that nothing up to it was changed.");
+            return ExitCodes.Ok;
+        }
+
+        private static string Keyed(AuditVerification result) =>
+            result.KeyedFrom is > 1 ? $" (keyed from record {result.KeyedFrom}; the {result.KeyedFrom - 1} before it predate keying)" : "";
+
+        private int Broken(AuditVerification result)
+        {
+            context.Out.WriteLine(result.BrokenAt is { } at
+                ? $"audit log BROKEN at record {at}: {result.Problem}"
+                : $"audit log NOT VERIFIED: {result.Problem}");
+            context.Out.WriteLine($"records 1..{result.Records} verified, ending with hash {result.HeadHash}");
             return ExitCodes.Failed;
         }
     }

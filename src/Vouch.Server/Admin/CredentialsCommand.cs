@@ -16,7 +16,7 @@ internal static class CredentialsCommand
         {
             EmailAddress? address = null;
             if (parse.GetValue(email) is { } text && (address = CommandOutput.Email(context, text, "--email")) is null) return ExitCodes.Usage;
-            return await AdminServices.RunAsync<CredentialService>(parse, context, needsKeyEncryptionKey: false, async credentials =>
+            return await AdminServices.RunAsync<CredentialService>(parse, context, keyEncryptionKeyFor: null, async credentials =>
             {
                 var listed = await credentials.ListAsync(address, cancellationToken);
                 if (!listed.Succeeded) return CommandOutput.Refuse(context, listed.Problem);
@@ -34,7 +34,7 @@ internal static class CredentialsCommand
             // Checked before the database is opened, so that a typo is a usage error wherever the database is.
             if (CredentialService.TryParseId(text) is null)
                 return Task.FromResult(CommandOutput.Refuse(context, CredentialService.Malformed(text)));
-            return AdminServices.RunAsync<CredentialService>(parse, context, needsKeyEncryptionKey: false, async credentials =>
+            return AdminServices.RunAsync<CredentialService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async credentials =>
             {
                 var revoked = await credentials.RevokeAsync(text, AuditActors.Admin, cancellationToken);
                 if (!revoked.Succeeded) return CommandOutput.Refuse(context, revoked.Problem);

@@ -63,7 +63,7 @@ internal static class DoctorCommand
         ParseResult parse, CommandContext context, VouchServerOptions options, OidcOptions oidc, CancellationToken cancellationToken)
     {
         ServerEvidence? evidence = null;
-        var exit = await AdminServices.RunAsync<ServerReader>(parse, context, needsKeyEncryptionKey: HasKeyEncryptionKey(options),
+        var exit = await AdminServices.RunAsync<ServerReader>(parse, context, keyEncryptionKeyFor: HasKeyEncryptionKey(options) ? "to mint a test token" : null,
             async reader =>
             {
                 evidence = await reader.ReadAsync(oidc, cancellationToken);
@@ -107,14 +107,9 @@ internal static class DoctorCommand
                 };
             }
             var ring = new KeyRingProvider(reader, keyEncryptionKey, time, NullLogger<KeyRingProvider>.Instance);
-            try
-            {
-                await ring.ReloadAsync(cancellationToken);
-            }
-            catch (CryptographicException e)
-            {
-                return new ServerEvidence { Audience = oidc.Audience, CurrentKid = current.Kid, TokenUnavailable = $"not minted: {e.Message}" };
-            }
+            await ring.ReloadAsync(cancellationToken);
+            if (ring.SigningProblemAt(time.GetUtcNow()) is { } problem)
+                return new ServerEvidence { Audience = oidc.Audience, CurrentKid = current.Kid, TokenUnavailable = $"not minted: {problem}" };
             // Minted here and never handed out, so not audited: it only proves the published keys verify what the server signs.
             var issued = new IdTokenService(oidc, ring, time).Issue(new IdTokenRequest { Email = TestSubject });
             return issued.Succeeded

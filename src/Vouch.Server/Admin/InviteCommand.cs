@@ -31,7 +31,7 @@ internal static class InviteCommand
                 return ExitCodes.Usage;
             }
 
-            return await AdminServices.RunAsync<InviteService>(parse, context, needsKeyEncryptionKey: false, async invites =>
+            return await AdminServices.RunAsync<InviteService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async invites =>
             {
                 var created = await invites.CreateAsync(address, organization, TimeSpan.FromHours(parse.GetValue(expiresIn)), AuditActors.Admin, cancellationToken);
                 context.Out.WriteLine(created.Code);

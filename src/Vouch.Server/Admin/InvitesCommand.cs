@@ -12,7 +12,7 @@ internal static class InvitesCommand
     {
         var json = CommandOutput.JsonOption();
         var list = new Command("list", "List the invites, oldest first: id, email, created, expires, state (pending, used, expired, revoked)") { json };
-        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<InviteService>(parse, context, needsKeyEncryptionKey: false, async invites =>
+        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<InviteService>(parse, context, keyEncryptionKeyFor: null, async invites =>
         {
             var all = await invites.ListAsync(cancellationToken);
             if (parse.GetValue(json))
@@ -37,7 +37,7 @@ internal static class InvitesCommand
                 return Task.FromResult(CommandOutput.Refuse(context,
                     new Problem(ErrorCodes.InvalidRequest, $"'{text}' is not an invite id, as 'vouch-server invites list' shows it")));
             }
-            return AdminServices.RunAsync<InviteService>(parse, context, needsKeyEncryptionKey: false, async invites =>
+            return AdminServices.RunAsync<InviteService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async invites =>
             {
                 var revoked = await invites.RevokeAsync(inviteId, AuditActors.Admin, cancellationToken);
                 if (!revoked.Succeeded) return CommandOutput.Refuse(context, revoked.Problem);

@@ -10,10 +10,10 @@ internal static class KeysCommand
     public static Command Create(CommandContext context)
     {
         var list = new Command("list", "List the signing keys: current first, then next, then retired");
-        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Lister>(parse, context, needsKeyEncryptionKey: false,
+        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Lister>(parse, context, keyEncryptionKeyFor: null,
             lister => lister.ListAsync(cancellationToken), cancellationToken));
         var rotate = new Command("rotate", "Hand signing to the published next key now (or as soon as it is safe) and publish a new next key");
-        rotate.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Rotator>(parse, context, needsKeyEncryptionKey: true,
+        rotate.SetAction((parse, cancellationToken) => AdminServices.RunAsync<Rotator>(parse, context, keyEncryptionKeyFor: AdminServices.ToCreateSigningKeys,
             rotator => rotator.RotateAsync(cancellationToken), cancellationToken));
         return new Command("keys", "Manage the ES256 signing keys") { list, rotate };
     }

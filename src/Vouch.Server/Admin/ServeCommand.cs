@@ -127,7 +127,7 @@ internal static class ServeCommand
             var database = settings.Database.SqlitePath is { } path ? $" --database {path}" : "";
             var self = Invocation();
             error.WriteLine($"Next: curl {settings.Oidc.DiscoveryUri}");
-            error.WriteLine($"      {self} invite --email you@example.com{database}");
+            error.WriteLine($"      {self} invite --email you@example.com --development{database}");
             error.WriteLine($"      {self} keys list{database}");
         }
     }

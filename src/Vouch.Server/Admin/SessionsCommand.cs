@@ -21,7 +21,7 @@ internal static class SessionsCommand
         {
             EmailAddress? address = null;
             if (parse.GetValue(email) is { } text && (address = CommandOutput.Email(context, text, "--email")) is null) return ExitCodes.Usage;
-            return await AdminServices.RunAsync<SessionService>(parse, context, needsKeyEncryptionKey: false, async sessions =>
+            return await AdminServices.RunAsync<SessionService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async sessions =>
             {
                 var count = await sessions.RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
                 context.Out.WriteLine($"revoked {count} session{(count == 1 ? "" : "s")}");

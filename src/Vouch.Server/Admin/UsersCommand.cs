@@ -12,13 +12,13 @@ internal static class UsersCommand
     {
         var listJson = CommandOutput.JsonOption();
         var list = new Command("list", "List the users: domain, keys in use, last login, state") { listJson };
-        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<UserService>(parse, context, needsKeyEncryptionKey: false,
+        list.SetAction((parse, cancellationToken) => AdminServices.RunAsync<UserService>(parse, context, keyEncryptionKeyFor: null,
             async users => List(context, await users.ListAsync(cancellationToken), parse.GetValue(listJson)), cancellationToken));
 
         var showJson = CommandOutput.JsonOption();
         var showEmail = EmailArgument();
         var show = new Command("show", "Show a user: their keys (revoked ones too), live sessions and last login") { showEmail, showJson };
-        show.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, showEmail, async (users, email) =>
+        show.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, showEmail, null, async (users, email) =>
         {
             var shown = await users.ShowAsync(email, cancellationToken);
             return shown.Succeeded ? Show(context, shown.Value, parse.GetValue(showJson)) : CommandOutput.Refuse(context, shown.Problem);
@@ -26,12 +26,12 @@ internal static class UsersCommand
 
         var disableEmail = EmailArgument();
         var disable = new Command("disable", "Disable a user: no login, token or enrollment, and every live session ends now") { disableEmail };
-        disable.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, disableEmail, async (users, email) =>
+        disable.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, disableEmail, AdminServices.ToWriteTheAuditLog, async (users, email) =>
             Changed(context, email, "disabled", await users.DisableAsync(email, AuditActors.Admin, cancellationToken)), cancellationToken));
 
         var enableEmail = EmailArgument();
         var enable = new Command("enable", "Enable a disabled user: they can log in again (old sessions stay revoked)") { enableEmail };
-        enable.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, enableEmail, async (users, email) =>
+        enable.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, enableEmail, AdminServices.ToWriteTheAuditLog, async (users, email) =>
             Changed(context, email, "enabled", await users.EnableAsync(email, AuditActors.Admin, cancellationToken)), cancellationToken));
 
         return new Command("users", "The people who can log in") { list, show, disable, enable };
@@ -40,10 +40,10 @@ internal static class UsersCommand
     private static Argument<string> EmailArgument() => new("EMAIL") { Description = "the user's email" };
 
     private static async Task<int> WithUserAsync(
-        ParseResult parse, CommandContext context, Argument<string> argument, Func<UserService, EmailAddress, Task<int>> run, CancellationToken cancellationToken)
+        ParseResult parse, CommandContext context, Argument<string> argument, string? keyEncryptionKeyFor, Func<UserService, EmailAddress, Task<int>> run, CancellationToken cancellationToken)
     {
         if (CommandOutput.Email(context, parse.GetValue(argument)) is not { } email) return ExitCodes.Usage;
-        return await AdminServices.RunAsync<UserService>(parse, context, needsKeyEncryptionKey: false, users => run(users, email), cancellationToken);
+        return await AdminServices.RunAsync<UserService>(parse, context, keyEncryptionKeyFor, users => run(users, email), cancellationToken);
     }
 
     private static int List(CommandContext context, IReadOnlyList<UserSummary> users, bool json)

@@ -1,33 +1,101 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Vouch.Server.Hosting;
 using Vouch.Server.Persistence;
 
 namespace Vouch.Server.Audit;
 
-/// <summary>The outcome of checking the audit chain: how many records, the head hash, and the first break.</summary>
-public sealed record AuditVerification(long Records, string HeadHash, long? BrokenAt, string? Problem)
+/// <summary>
+/// The outcome of checking the audit chain: how many records verified, the head (last verified record's hash),
+/// where the keyed part starts (null if no record is keyed), and the first problem.
+/// </summary>
+public sealed record AuditVerification(long Records, string HeadHash, long? KeyedFrom, long? BrokenAt, string? Problem)
 {
-    public bool Intact => BrokenAt is null;
+    /// <summary>Every record verified, at least the newest is keyed, and the expected head (if any) was found.</summary>
+    public bool Intact => Problem is null;
 }
 
-/// <summary>Recomputes every record's hash and checks that each links to the one before, with no gaps.</summary>
-public sealed class AuditChainVerifier(VouchDbContextFactory factory)
+/// <summary>
+/// A head an operator kept somewhere the database's writers cannot reach: <c>SEQ:HASH</c> as <c>audit head</c>
+/// prints it, or the hash alone.
+/// </summary>
+public sealed record AuditHead(long? Sequence, string Hash)
 {
-    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    public static AuditHead? TryParse(string text)
+    {
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        long? sequence = null;
+        if (colon >= 0)
+        {
+            if (!long.TryParse(text.AsSpan(0, colon), NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+            sequence = n;
+        }
+        var hash = text[(colon + 1)..].ToLowerInvariant();
+        return hash.Length == 64 && hash.All(char.IsAsciiHexDigit) ? new AuditHead(sequence, hash) : null;
+    }
+
+    public override string ToString() => Sequence is { } n ? $"{n}:{Hash}" : Hash;
+}
+
+/// <summary>
+/// Recomputes every record's hash and checks that each links to the one before, with no gaps. Records written
+/// before the chain was keyed (no key-encryption key id) are checked as plain SHA-256 and may only come first;
+/// every later record must be keyed with the configured key-encryption key. A log with records but no keyed one
+/// does not verify: anyone with database access could have recomputed it.
+/// </summary>
+public sealed class AuditChainVerifier(VouchDbContextFactory factory, AuditKey key)
+{
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken, AuditHead? expectedHead = null)
     {
         await using var db = factory.CreateDbContext();
         long expected = 1;
         var previous = AuditHash.Genesis;
+        long? keyedFrom = null;
+        var headFound = expectedHead is { Sequence: 0 } && expectedHead.Hash == AuditHash.Genesis;
+        AuditVerification Broken(long at, string problem) => new(expected - 1, previous, keyedFrom, at, problem);
+
         await foreach (var record in db.AuditRecords.AsNoTracking().OrderBy(r => r.Sequence).AsAsyncEnumerable().WithCancellation(cancellationToken))
         {
-            if (record.Sequence != expected)
-                return new AuditVerification(expected - 1, previous, expected, $"record {expected} is missing");
+            var n = record.Sequence;
+            if (n != expected)
+                return Broken(expected, $"record {expected} is missing");
             if (record.PreviousHash != previous)
-                return new AuditVerification(expected - 1, previous, record.Sequence, $"record {record.Sequence} does not link to record {record.Sequence - 1}");
-            if (AuditHash.Compute(record) != record.Hash)
-                return new AuditVerification(expected - 1, previous, record.Sequence, $"record {record.Sequence} was altered (its hash does not match its content)");
+                return Broken(n, $"record {n} does not link to record {n - 1}");
+            if (record.KeyEncryptionKeyId is null && keyedFrom is not null)
+                return Broken(n, $"record {n} is unkeyed but follows keyed records: it was rewritten");
+            if (record.KeyEncryptionKeyId is { } kekId && kekId != key.KeyEncryptionKeyId)
+            {
+                return Broken(n, $"record {n} is keyed with key-encryption key {kekId}, but the configured one " +
+                    $"({SettingNames.KeyEncryptionKey.EnvironmentVariable} or {SettingNames.KeyEncryptionKeyFile.Flag}) is {key.KeyEncryptionKeyId}: " +
+                    "verify with the server's key-encryption key (if that is the one configured, the record was altered)");
+            }
+            if (AuditHash.Compute(record, key) != record.Hash)
+                return Broken(n, $"record {n} was altered (its hash does not match its content)");
+            if (record.KeyEncryptionKeyId is not null) keyedFrom ??= n;
+            if (expectedHead is { } head && !headFound && (head.Sequence is null || head.Sequence == n))
+            {
+                headFound = record.Hash == head.Hash;
+                if (!headFound && head.Sequence == n)
+                    return Broken(n, $"record {n} has hash {record.Hash}, not the expected head {head.Hash}: the log was rewritten at or before record {n}");
+            }
             previous = record.Hash;
             expected++;
         }
-        return new AuditVerification(expected - 1, previous, null, null);
+
+        var records = expected - 1;
+        if (expectedHead is not null && !headFound)
+        {
+            var problem = expectedHead.Sequence is { } at && at > records
+                ? $"the log ends at record {records}, before the expected head record {at}: records were removed"
+                : $"no record has the expected head hash {expectedHead.Hash}: the log was rewritten before that head";
+            return new AuditVerification(records, previous, keyedFrom, expectedHead.Sequence ?? records, problem);
+        }
+        if (records > 0 && keyedFrom is null)
+        {
+            return new AuditVerification(records, previous, null, null,
+                "no record is keyed: a plain SHA-256 chain can be recomputed by anyone with database access; " +
+                "start the server once (it keys the log from then on) and check these records against a head you kept");
+        }
+        return new AuditVerification(records, previous, keyedFrom, null, null);
     }
 }

@@ -27,6 +27,9 @@ public static class AuditEventTypes
     public const string UserEnabled = "user.enabled";
     public const string CredentialRevoked = "credential.revoked";
     public const string InviteRevoked = "invite.revoked";
+
+    /// <summary>The first keyed record after records written before the chain was keyed (see <see cref="AuditLog.SealUnkeyedAsync"/>).</summary>
+    public const string AuditKeyed = "audit.keyed";
 }
 
 /// <summary>Actors that are not users.</summary>

@@ -23,9 +23,15 @@ public sealed class AuditRecord
     /// <summary>The event's details as a JSON object with sorted keys and string values.</summary>
     public required string Data { get; init; }
 
-    /// <summary>Lowercase hex SHA-256 of the previous record, 64 zeros for the first.</summary>
+    /// <summary>The previous record's <see cref="Hash"/>, 64 zeros for the first.</summary>
     public required string PreviousHash { get; init; }
 
-    /// <summary>Lowercase hex SHA-256 of this record (see <see cref="AuditHash"/>).</summary>
+    /// <summary>
+    /// The id of the key-encryption key whose <see cref="AuditKey"/> computed <see cref="Hash"/> (HMAC-SHA256); null
+    /// for records written before the chain was keyed, whose hash is plain SHA-256.
+    /// </summary>
+    public string? KeyEncryptionKeyId { get; init; }
+
+    /// <summary>Lowercase hex HMAC-SHA256 (or, unkeyed, SHA-256) of this record (see <see cref="AuditHash"/>).</summary>
     public required string Hash { get; init; }
 }

@@ -65,7 +65,7 @@ public static class ServerApplication
                 };
             })
             .AddVouchPersistence(settings.Database)
-            .AddVouchAudit()
+            .AddVouchAudit(keyEncryptionKey)
             .AddVouchUsers()
             .AddVouchSessions(settings.Sessions)
             .AddVouchKeys(settings.Keys, keyEncryptionKey)
@@ -124,10 +124,14 @@ public static class ServerApplication
         else kestrel.Listen(host.Address!, listen.Port, Https);
     }
 
-    /// <summary>Migrates the database, then starts: keys are loaded before the server accepts requests.</summary>
+    /// <summary>
+    /// Migrates the database, then starts: keys are loaded (and the key-encryption key checked against them) before
+    /// the server accepts requests. Then, if the newest audit record predates keying, keys the log from there on.
+    /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
+        await app.Services.GetRequiredService<AuditLog>().SealUnkeyedAsync(cancellationToken);
     }
 }

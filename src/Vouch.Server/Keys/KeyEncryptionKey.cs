@@ -30,6 +30,13 @@ public sealed class KeyEncryptionKey : IDisposable
 
     public static KeyEncryptionKey Generate() => new(RandomNumberGenerator.GetBytes(SizeInBytes));
 
+    /// <summary>
+    /// A 32-byte key for another purpose, derived with HKDF-SHA256 (no salt, <paramref name="label"/> as info), so
+    /// that this key itself is only ever used to seal signing keys. Distinct labels give unrelated keys.
+    /// </summary>
+    public byte[] DeriveKey(string label) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, SizeInBytes, salt: [], info: Encoding.UTF8.GetBytes(label));
+
     public byte[] Seal(ReadOnlySpan<byte> plaintext, string label)
     {
         var sealedValue = new byte[NonceSize + plaintext.Length + TagSize];

@@ -1,5 +1,3 @@
-using System.Data.Common;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Vouch.Server.Audit;
@@ -8,7 +6,9 @@ namespace Vouch.Server.Keys;
 
 /// <summary>
 /// Every <see cref="KeyPolicy.RefreshInterval"/>: makes sure a key signs and the next is published, removes keys
-/// whose tokens have expired, and re-reads the keys. The first pass runs before the server accepts requests.
+/// whose tokens have expired, and re-reads the keys. The first pass runs before the server accepts requests, and
+/// its failure stops the server (a wrong key-encryption key, an unreachable database). Later passes never stop
+/// it: whatever goes wrong is logged, and the instance keeps serving the keys it last loaded.
 /// </summary>
 public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider provider, TimeProvider time, ILogger<KeyRotationService> logger)
     : BackgroundService
@@ -24,15 +24,23 @@ public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider p
         using var timer = new PeriodicTimer(KeyPolicy.RefreshInterval, time);
         while (await NextTickAsync(timer, stoppingToken))
         {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (e is DbException or DbUpdateException or TimeoutException)
-            {
-                // The database is unreachable for now: keep signing with the keys already loaded.
-                Log.RefreshFailed(logger, e);
-            }
+            // Each step on its own: keys another instance rotated are still read when this one cannot change them.
+            await SurviveAsync(() => EnsureAsync(stoppingToken), stoppingToken);
+            await SurviveAsync(() => provider.ReloadAsync(stoppingToken), stoppingToken);
+        }
+    }
+
+    private async Task SurviveAsync(Func<Task> step, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await step();
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Not a catch-all that hides: the exception is logged in full. One bad pass (the database away, a key
+            // sealed with another key-encryption key, a bug) must not take down an instance that can still sign.
+            Log.RefreshFailed(logger, e);
         }
     }
 
@@ -51,9 +59,14 @@ public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider p
 
     private async Task RunOnceAsync(CancellationToken cancellationToken)
     {
+        await EnsureAsync(cancellationToken);
+        await provider.ReloadAsync(cancellationToken);
+    }
+
+    private async Task EnsureAsync(CancellationToken cancellationToken)
+    {
         foreach (var change in await store.EnsureAsync(AuditActors.System, cancellationToken))
             Log.KeyChanged(logger, change.Type, change.Data["kid"]);
-        await provider.ReloadAsync(cancellationToken);
     }
 
     private static partial class Log
@@ -61,7 +74,7 @@ public sealed partial class KeyRotationService(KeyStore store, KeyRingProvider p
         [LoggerMessage(1, LogLevel.Information, "{EventType} {Kid}")]
         public static partial void KeyChanged(ILogger logger, string eventType, string kid);
 
-        [LoggerMessage(2, LogLevel.Warning, "Could not refresh the signing keys; still using the ones loaded")]
+        [LoggerMessage(2, LogLevel.Error, "Could not refresh the signing keys; still serving the ones last loaded")]
         public static partial void RefreshFailed(ILogger logger, Exception exception);
     }
 }

@@ -10,7 +10,9 @@ public sealed record RotationResult(string? PreviousKid, string Kid, DateTimeOff
 /// <summary>
 /// Changes the stored signing keys (creating keys needs the key-encryption key). Every change runs in one transaction with its audit events; a new
 /// key takes a unique generation number, so when several instances act at once only one change lands and the
-/// others re-read and find nothing left to do.
+/// others re-read and find nothing left to do. No change is made under a key-encryption key other than the one
+/// that sealed the current key (<see cref="KeyEncryptionKeyMismatchException"/>), and a next key that could never
+/// sign (sealed with another key-encryption key, or altered) is removed before it is due.
 /// </summary>
 public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, TimeProvider time, KeyPolicy policy, SigningKeyFactory keyFactory)
 {
@@ -25,7 +27,7 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
     /// </summary>
     public async Task<IReadOnlyList<AuditEntry>> EnsureAsync(string actor, CancellationToken cancellationToken)
     {
-        var (_, written) = await ChangeAsync((db, records, now, changes) =>
+        var (_, written) = await ChangeAsync(actor, (db, records, now, changes) =>
         {
             var schedule = new KeySchedule<SigningKeyRecord>(records);
             var current = schedule.CurrentAt(now);
@@ -56,7 +58,7 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
     /// </summary>
     public async Task<RotationResult> RotateAsync(string actor, CancellationToken cancellationToken)
     {
-        var (result, _) = await ChangeAsync<RotationResult>((db, records, now, changes) =>
+        var (result, _) = await ChangeAsync<RotationResult>(actor, (db, records, now, changes) =>
         {
             var schedule = new KeySchedule<SigningKeyRecord>(records);
             var previous = schedule.CurrentAt(now);
@@ -93,15 +95,40 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
 
     private delegate T Change<out T>(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, List<AuditEntry> changes);
 
-    private Task<(T Result, List<AuditEntry> Changes)> ChangeAsync<T>(Change<T> change, CancellationToken cancellationToken) =>
+    private Task<(T Result, List<AuditEntry> Changes)> ChangeAsync<T>(string actor, Change<T> change, CancellationToken cancellationToken) =>
         Conflicts.InTransactionAsync(factory, async db =>
         {
             var records = await db.SigningKeys.ToListAsync(cancellationToken);
+            var now = StoredTime.Now(time);
             var changes = new List<AuditEntry>();
-            var result = change(db, records, StoredTime.Now(time), changes);
+            RemoveUnusableNextKeys(db, records, now, changes, actor);
+            var result = change(db, records, now, changes);
             if (changes.Count > 0) await audit.AppendAsync(db, cancellationToken, changes);
             return (result, changes);
         }, cancellationToken);
+
+    /// <summary>
+    /// Refuses to act with a key-encryption key other than the current key's (an administrator pointing another
+    /// key, such as a development one, at this database), and removes next keys that could never sign: otherwise
+    /// every instance would stop signing when such a key came due.
+    /// </summary>
+    private void RemoveUnusableNextKeys(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, List<AuditEntry> changes, string actor)
+    {
+        var ours = keyFactory.KeyEncryptionKeyId;
+        var current = new KeySchedule<SigningKeyRecord>(records).CurrentAt(now);
+        // The current key is what every instance signs with: its key-encryption key is the database's. Without one
+        // (first start, or the clock went back), any key sealed with another means this is not our database.
+        var witness = current ?? records.FirstOrDefault(k => k.KeyEncryptionKeyId != ours);
+        if (witness is not null && witness.KeyEncryptionKeyId != ours)
+            throw new KeyEncryptionKeyMismatchException($"the {(witness == current ? "current " : "")}signing key {witness.Kid} was sealed with", witness.KeyEncryptionKeyId, ours);
+        foreach (var next in records.Where(k => k.ActivatesAt > now).ToList())
+        {
+            if (keyFactory.Check(next) is not { } problem) continue;
+            db.SigningKeys.Remove(next);
+            records.Remove(next);
+            changes.Add(Entry(AuditEventTypes.KeyRemoved, actor, next.Kid, ("reason", "it could never sign: " + problem)));
+        }
+    }
 
     private SigningKeyRecord Add(VouchDbContext db, List<SigningKeyRecord> records, DateTimeOffset now, DateTimeOffset activatesAt,
         List<AuditEntry> changes, string actor, string reason)

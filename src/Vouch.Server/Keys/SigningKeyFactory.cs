@@ -8,6 +8,12 @@ namespace Vouch.Server.Keys;
 /// <summary>Generates P-256 signing keys: the sealed private key, a self-signed certificate and the kid.</summary>
 public sealed class SigningKeyFactory(KeyEncryptionKey keyEncryptionKey)
 {
+    /// <summary>The id of the key-encryption key that seals the keys this factory makes.</summary>
+    public string KeyEncryptionKeyId => keyEncryptionKey.Id;
+
+    /// <summary>Why <paramref name="record"/> could never sign with this factory's key-encryption key, or null if it can.</summary>
+    public string? Check(SigningKeyRecord record) => SigningKey.Check(record, keyEncryptionKey);
+
     public SigningKeyRecord Create(int generation, DateTimeOffset now, DateTimeOffset activatesAt)
     {
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -47,9 +47,10 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
             return new Problem(ErrorCodes.InvalidAudience, "this server does not issue tokens for that audience");
 
         var now = time.GetUtcNow();
-        var key = keys.IsReady ? keys.Ring.CurrentAt(now) : null;
+        // Only the key the schedule names: if this instance cannot use it, it signs nothing rather than another key.
+        var key = keys.SignerAt(now);
         if (key?.Credentials is null)
-            return new Problem(ErrorCodes.NotReady, "no signing key is available yet", 503);
+            return new Problem(ErrorCodes.NotReady, "this server cannot sign tokens now; try again later", 503) { Reason = keys.SigningProblemAt(now) };
 
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds()) - ClockSkewAllowance;
         var expiresAt = issuedAt + options.TokenLifetime;

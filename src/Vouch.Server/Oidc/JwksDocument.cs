@@ -7,7 +7,8 @@ namespace Vouch.Server.Oidc;
 
 /// <summary>
 /// The JWKS body and its ETag, rebuilt only when the published keys change (a new key ring, or the moment a key
-/// activates or drops out), so that serving it costs no serialization.
+/// activates or drops out), so that serving it costs no serialization. Keys this instance cannot open are never
+/// published: a key is in the JWKS only if it was sealed with the configured key-encryption key.
 /// </summary>
 public sealed class JwksDocument(KeyRingProvider keys, TimeProvider time)
 {
@@ -29,7 +30,7 @@ public sealed class JwksDocument(KeyRingProvider keys, TimeProvider time)
         if (snapshot is null || !ReferenceEquals(snapshot.Ring, ring) || now >= snapshot.ValidUntil)
         {
             var body = JsonSerializer.SerializeToUtf8Bytes(
-                new JsonWebKeySetDocument(ring.PublishedAt(now).Select(k => k.Jwk).ToArray()),
+                new JsonWebKeySetDocument(ring.PublishedAt(now).Where(k => k.Usable).Select(k => k.Jwk).ToArray()),
                 Json);
             var etag = "\"" + Convert.ToHexStringLower(SHA256.HashData(body).AsSpan(0, 16)) + "\"";
             snapshot = new Snapshot(ring, ring.NextChangeAfter(now), body, etag);

@@ -18,6 +18,7 @@ internal sealed class AuditRecordConfiguration : IEntityTypeConfiguration<AuditR
         builder.Property(r => r.ClientAddress).HasColumnName("client_address").HasMaxLength(64);
         builder.Property(r => r.Data).HasColumnName("data");
         builder.Property(r => r.PreviousHash).HasColumnName("previous_hash").HasMaxLength(64);
+        builder.Property(r => r.KeyEncryptionKeyId).HasColumnName("kek_id").HasMaxLength(32);
         builder.Property(r => r.Hash).HasColumnName("hash").HasMaxLength(64);
         builder.HasIndex(r => r.Time);
         builder.HasIndex(r => r.Type);

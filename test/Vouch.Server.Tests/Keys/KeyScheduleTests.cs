@@ -68,7 +68,7 @@ public sealed class KeyScheduleTests
         var time = new FakeTimeProvider(T0);
         var factory = new VouchDbContextFactory(DatabaseSettings.Parse(directory.File("vouch.db")));
         await new DatabaseMigrator(factory).MigrateAsync(CancellationToken.None);
-        var store = new KeyStore(factory, new AuditLog(factory, time), time, new KeyPolicy(TimeSpan.FromDays(30)), new SigningKeyFactory(kek));
+        var store = new KeyStore(factory, new AuditLog(factory, time, new AuditKey(kek)), time, new KeyPolicy(TimeSpan.FromDays(30)), new SigningKeyFactory(kek));
         // `keys rotate` twice in a row, then twice more, each soon after the key it promotes was created.
         TimeSpan[] rotations = [TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(2.5), TimeSpan.FromMinutes(7), TimeSpan.FromMinutes(8.5)];
 

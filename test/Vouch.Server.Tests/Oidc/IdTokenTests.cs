@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -7,6 +8,7 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
+using Vouch.Server.Persistence;
 using Vouch.Testing;
 using Xunit;
 
@@ -132,6 +134,68 @@ public sealed class IdTokenTests : IAsyncLifetime
         Assert.NotEqual(before.Kid, after.Kid);
         var kids = jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()).ToList();
         Assert.Equal([rotation.Kid, rotation.NextKid, before.Kid], kids);
+    }
+
+    /// <summary>
+    /// Replaces the published next key with one this server cannot open (sealed with another key-encryption key, as
+    /// an administrator with the wrong key would have added it), and lets the server re-read its keys.
+    /// </summary>
+    private async Task<SigningKeyRecord> AddAnUnreadableNextKeyAsync()
+    {
+        using var otherKek = KeyEncryptionKey.Generate();
+        SigningKeyRecord stray;
+        await using (var db = _server.Get<VouchDbContextFactory>().CreateDbContext())
+        {
+            var next = await db.SigningKeys.SingleAsync(k => k.ActivatesAt > _time.GetUtcNow());
+            db.SigningKeys.Remove(next);
+            stray = new SigningKeyFactory(otherKek).Create(next.Generation, next.CreatedAt, next.ActivatesAt);
+            db.SigningKeys.Add(stray);
+            await db.SaveChangesAsync();
+        }
+        await _server.Get<KeyRingProvider>().ReloadAsync(CancellationToken.None);
+        return stray;
+    }
+
+    private async Task<List<string?>> PublishedKidsAsync()
+    {
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
+        return jwks.GetProperty("keys").EnumerateArray().Select(k => k.GetProperty("kid").GetString()).ToList();
+    }
+
+    [Fact]
+    public async Task A_next_key_that_cannot_be_opened_is_skipped_and_the_server_keeps_serving_jwks_and_tokens()
+    {
+        var before = Issue();
+
+        var broken = await AddAnUnreadableNextKeyAsync();
+
+        var after = Issue();
+        Assert.Equal(before.Kid, after.Kid);
+        Assert.Equal([before.Kid], await PublishedKidsAsync());
+        Assert.DoesNotContain(broken.Kid, await PublishedKidsAsync());
+        using var health = await _server.Client.GetAsync(ApiRoutes.Health.TrimStart('/'));
+        Assert.Equal(System.Net.HttpStatusCode.OK, health.StatusCode);
+        Assert.True((await VerifyWithJoseAsync(after.Token)).GetProperty("ok").GetBoolean());
+    }
+
+    [Fact]
+    public async Task When_a_key_that_cannot_be_opened_comes_due_the_server_refuses_tokens_rather_than_sign_with_the_old_key()
+    {
+        var before = Issue();
+        var broken = await AddAnUnreadableNextKeyAsync();
+
+        _time.SetUtcNow(broken.ActivatesAt);
+
+        var refused = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = "alice@example.com" });
+        Assert.Equal(ErrorCodes.NotReady, refused.Problem?.Code);
+        Assert.Equal(503, refused.Problem!.Status);
+        Assert.Contains(broken.Kid, refused.Problem.Reason, StringComparison.Ordinal);
+        using var health = await _server.Client.GetAsync(ApiRoutes.Health.TrimStart('/'));
+        Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        // Tokens the old key signed still verify: it stays published, retired; the broken key never is.
+        var published = await PublishedKidsAsync();
+        Assert.Contains(before.Kid, published);
+        Assert.DoesNotContain(broken.Kid, published);
     }
 
     [Fact]

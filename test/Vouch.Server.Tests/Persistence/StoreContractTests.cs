@@ -46,9 +46,12 @@ public abstract class StoreContractTests : IAsyncLifetime
     protected (KeyStore Store, AuditLog Audit, VouchDbContextFactory Factory) Instance(KeyEncryptionKey? kek = null)
     {
         var factory = new VouchDbContextFactory(Database);
-        var audit = new AuditLog(factory, Time);
+        var audit = new AuditLog(factory, Time, new AuditKey(kek ?? Kek));
         return (new KeyStore(factory, audit, Time, Policy, new SigningKeyFactory(kek ?? Kek)), audit, factory);
     }
+
+    /// <summary>Verifies the audit chain with <paramref name="kek"/> (default: the one every instance writes with).</summary>
+    private AuditChainVerifier Verifier(VouchDbContextFactory factory, KeyEncryptionKey? kek = null) => new(factory, new AuditKey(kek ?? Kek));
 
     private async Task<KeyRingProvider> LoadedRingAsync(KeyEncryptionKey? kek = null)
     {
@@ -94,7 +97,7 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         var keys = await instances[0].LoadAsync(CancellationToken.None);
         Assert.Equal([1, 2], keys.Select(k => k.Generation).Order());
-        var verification = await new AuditChainVerifier(Instance().Factory).VerifyAsync(CancellationToken.None);
+        var verification = await Verifier(Instance().Factory).VerifyAsync(CancellationToken.None);
         Assert.True(verification.Intact, verification.Problem);
         Assert.Equal(2, verification.Records);
     }
@@ -192,16 +195,106 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Keys_sealed_with_another_key_encryption_key_are_refused_with_a_clear_error()
+    public async Task A_store_with_another_key_encryption_key_refuses_to_add_or_rotate_keys_and_changes_nothing()
+    {
+        var (store, _, factory) = Instance();
+        await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+        var before = (await store.LoadAsync(CancellationToken.None)).Select(k => k.Kid).Order().ToList();
+        using var otherKek = KeyEncryptionKey.Generate();
+        var (other, _, _) = Instance(otherKek);
+        Time.Advance(TimeSpan.FromDays(40));
+
+        var ensuring = await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() => other.EnsureAsync(AuditActors.System, CancellationToken.None));
+        var rotating = await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() => other.RotateAsync("admin:alice", CancellationToken.None));
+
+        foreach (var error in new[] { ensuring, rotating })
+        {
+            Assert.Contains(Kek.Id, error.Message, StringComparison.Ordinal);
+            Assert.Contains(otherKek.Id, error.Message, StringComparison.Ordinal);
+            Assert.Contains("VOUCH_KEY_ENCRYPTION_KEY", error.Message, StringComparison.Ordinal);
+        }
+        Assert.Equal(before, (await store.LoadAsync(CancellationToken.None)).Select(k => k.Kid).Order());
+        await using var db = factory.CreateDbContext();
+        Assert.Equal(2, await db.AuditRecords.CountAsync());
+    }
+
+    [Fact]
+    public async Task An_instance_with_another_key_encryption_key_publishes_nothing_and_signs_nothing()
     {
         var (store, _, _) = Instance();
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
         using var otherKek = KeyEncryptionKey.Generate();
 
-        var error = await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() => LoadedRingAsync(otherKek));
+        var ring = await LoadedRingAsync(otherKek);
 
-        Assert.Contains(Kek.Id, error.Message, StringComparison.Ordinal);
-        Assert.Contains(otherKek.Id, error.Message, StringComparison.Ordinal);
+        Assert.Null(ring.SignerAt(Time.GetUtcNow()));
+        Assert.DoesNotContain(ring.Ring.PublishedAt(Time.GetUtcNow()), k => k.Usable);
+        Assert.Contains(Kek.Id, ring.SigningProblemAt(Time.GetUtcNow()), StringComparison.Ordinal);
+        Assert.Contains(otherKek.Id, ring.SigningProblemAt(Time.GetUtcNow()), StringComparison.Ordinal);
+    }
+
+    /// <summary>Replaces the next key with one of the same generation and activation sealed with <paramref name="kek"/>.</summary>
+    private async Task<SigningKeyRecord> ReplaceNextKeyAsync(KeyEncryptionKey kek)
+    {
+        await using var db = Instance().Factory.CreateDbContext();
+        var next = await db.SigningKeys.SingleAsync(k => k.Generation == 2);
+        db.SigningKeys.Remove(next);
+        var stray = new SigningKeyFactory(kek).Create(next.Generation, next.CreatedAt, next.ActivatesAt);
+        db.SigningKeys.Add(stray);
+        await db.SaveChangesAsync();
+        return stray;
+    }
+
+    [Fact]
+    public async Task A_next_key_sealed_with_another_key_encryption_key_is_skipped_then_replaced_by_the_rotator()
+    {
+        var (store, _, _) = Instance();
+        await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+        using var otherKek = KeyEncryptionKey.Generate();
+        var stray = await ReplaceNextKeyAsync(otherKek);
+        var now = Time.GetUtcNow();
+
+        var ring = await LoadedRingAsync();
+
+        var current = ring.SignerAt(now);
+        Assert.NotNull(current);
+        Assert.Equal([current.Kid], ring.Ring.PublishedAt(now).Where(k => k.Usable).Select(k => k.Kid));
+        Assert.Contains(otherKek.Id, ring.Ring.Keys.Single(k => k.Kid == stray.Kid).Problem, StringComparison.Ordinal);
+
+        var changes = await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+        await ring.ReloadAsync(CancellationToken.None);
+
+        var removed = Assert.Single(changes, c => c.Type == AuditEventTypes.KeyRemoved);
+        Assert.Equal(stray.Kid, removed.Data["kid"]);
+        Assert.Contains(otherKek.Id, removed.Data["reason"], StringComparison.Ordinal);
+        Assert.Single(changes, c => c.Type == AuditEventTypes.KeyCreated);
+        Assert.Equal(2, ring.Ring.PublishedAt(now).Count(k => k.Usable));
+        Assert.DoesNotContain(stray.Kid, ring.Ring.Keys.Select(k => k.Kid));
+    }
+
+    [Fact]
+    public async Task When_a_key_that_cannot_be_opened_comes_due_the_instance_stops_signing_instead_of_signing_with_the_old_key()
+    {
+        var (store, _, _) = Instance();
+        await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+        var next = (await store.LoadAsync(CancellationToken.None)).Single(k => k.Generation == 2);
+        await using (var db = Instance().Factory.CreateDbContext())
+        {
+            var garbage = RandomNumberGenerator.GetBytes(next.SealedPrivateKey.Length);
+            await db.Database.ExecuteSqlAsync($"UPDATE signing_keys SET sealed_private_key = {garbage} WHERE kid = {next.Kid}");
+        }
+        var ring = await LoadedRingAsync();
+        var oldKid = ring.SignerAt(Time.GetUtcNow())!.Kid;
+
+        // No reload between: the ring in memory must not fall back to the old key when the broken one comes due.
+        Time.SetUtcNow(next.ActivatesAt);
+
+        Assert.NotEqual(oldKid, next.Kid);
+        Assert.Null(ring.SignerAt(Time.GetUtcNow()));
+        Assert.Contains(next.Kid, ring.SigningProblemAt(Time.GetUtcNow()), StringComparison.Ordinal);
+        await ring.ReloadAsync(CancellationToken.None);
+        Assert.Null(ring.SignerAt(Time.GetUtcNow()));
+        Assert.DoesNotContain(next.Kid, ring.Ring.PublishedAt(Time.GetUtcNow()).Where(k => k.Usable).Select(k => k.Kid));
     }
 
     [Fact]
@@ -242,7 +335,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await Task.WhenAll(Enumerable.Range(0, 24).Select(i => Task.Run(() => writers[i % writers.Count].WriteAsync(CancellationToken.None,
             new AuditEntry { Type = "test.event", Actor = "test", Data = new Dictionary<string, string> { ["n"] = i.ToString(System.Globalization.CultureInfo.InvariantCulture) } }))));
 
-        var verification = await new AuditChainVerifier(Instance().Factory).VerifyAsync(CancellationToken.None);
+        var verification = await Verifier(Instance().Factory).VerifyAsync(CancellationToken.None);
         Assert.True(verification.Intact, verification.Problem);
         Assert.Equal(24, verification.Records);
     }
@@ -264,7 +357,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await using (var db = factory.CreateDbContext())
             await db.Database.ExecuteSqlRawAsync("UPDATE audit_log SET actor = 'mallory' WHERE sequence = 3");
 
-        var verification = await new AuditChainVerifier(factory).VerifyAsync(CancellationToken.None);
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
         Assert.False(verification.Intact);
         Assert.Equal(3, verification.BrokenAt);
         Assert.Equal(2, verification.Records);
@@ -278,26 +371,182 @@ public abstract class StoreContractTests : IAsyncLifetime
         await using (var db = factory.CreateDbContext())
             await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log WHERE sequence = 4");
 
-        var verification = await new AuditChainVerifier(factory).VerifyAsync(CancellationToken.None);
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
         Assert.False(verification.Intact);
         Assert.Equal(4, verification.BrokenAt);
         Assert.Contains("missing", verification.Problem, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// What someone with write access to the database can do: make record <paramref name="from"/>'s actor mallory
+    /// and recompute the chain from there to the end, with <paramref name="key"/> (HMAC, as Vouch does) or, without
+    /// it, with plain SHA-256, leaving the kek_id as it was or clearing it so that the records pass for unkeyed ones.
+    /// </summary>
+    private static async Task RewriteFromAsync(VouchDbContextFactory factory, long from, AuditKey? key, bool clearKekId)
+    {
+        await using var db = factory.CreateDbContext();
+        var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Sequence).ToListAsync();
+        var previous = from == 1 ? AuditHash.Genesis : records.Single(r => r.Sequence == from - 1).Hash;
+        foreach (var r in records.Where(r => r.Sequence >= from))
+        {
+            var actor = r.Sequence == from ? "mallory" : r.Actor;
+            var hash = key is not null
+                ? AuditHash.ComputeKeyed(key, r.Sequence, r.Time, r.Type, actor, r.ClientAddress, r.Data, previous)
+                : AuditHash.ComputeUnkeyed(r.Sequence, r.Time, r.Type, actor, r.ClientAddress, r.Data, previous);
+            var kekId = clearKekId ? null : r.KeyEncryptionKeyId;
+            await db.Database.ExecuteSqlAsync(
+                $"UPDATE audit_log SET actor = {actor}, previous_hash = {previous}, hash = {hash}, kek_id = {kekId} WHERE sequence = {r.Sequence}");
+            previous = hash;
+        }
+    }
+
+    [Theory]
+    [InlineData(3, false, 3L, "altered")]
+    [InlineData(3, true, 3L, "unkeyed but follows keyed records")]
+    [InlineData(1, true, null, "no record is keyed")]
+    public async Task A_record_rewritten_with_the_plain_sha256_chain_recomputed_is_detected(long from, bool clearKekId, long? brokenAt, string problem)
+    {
+        var factory = await WriteEventsAsync(5);
+
+        await RewriteFromAsync(factory, from, key: null, clearKekId);
+
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        Assert.False(verification.Intact);
+        Assert.Equal(brokenAt, verification.BrokenAt);
+        Assert.Contains(problem, verification.Problem, StringComparison.Ordinal);
+    }
+
     [Fact]
-    public async Task A_rewritten_audit_record_with_a_recomputed_hash_breaks_the_link_to_the_next()
+    public async Task Verifying_with_another_key_encryption_key_fails_and_names_both_keys()
     {
         var factory = await WriteEventsAsync(3);
+        using var otherKek = KeyEncryptionKey.Generate();
 
+        var verification = await Verifier(factory, otherKek).VerifyAsync(CancellationToken.None);
+
+        Assert.False(verification.Intact);
+        Assert.Equal(1, verification.BrokenAt);
+        Assert.Contains(Kek.Id, verification.Problem, StringComparison.Ordinal);
+        Assert.Contains(otherKek.Id, verification.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Appending_with_another_key_encryption_key_is_refused_and_writes_nothing()
+    {
+        var factory = await WriteEventsAsync(2);
+        using var otherKek = KeyEncryptionKey.Generate();
+
+        await Assert.ThrowsAsync<KeyEncryptionKeyMismatchException>(() =>
+            Instance(otherKek).Audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "mallory" }));
+
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        Assert.True(verification.Intact, verification.Problem);
+        Assert.Equal(2, verification.Records);
+    }
+
+    [Fact]
+    public async Task A_kept_head_accepts_the_untouched_log_grown_since()
+    {
+        var factory = await WriteEventsAsync(3);
+        var kept = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        await WriteEventsAsync(2);
+
+        var withSequence = await Verifier(factory).VerifyAsync(CancellationToken.None, new AuditHead(kept.Records, kept.HeadHash));
+        var hashAlone = await Verifier(factory).VerifyAsync(CancellationToken.None, new AuditHead(null, kept.HeadHash));
+
+        Assert.True(withSequence.Intact, withSequence.Problem);
+        Assert.True(hashAlone.Intact, hashAlone.Problem);
+        Assert.Equal(5, withSequence.Records);
+    }
+
+    [Fact]
+    public async Task A_kept_head_refuses_a_log_rewritten_consistently_with_the_right_key()
+    {
+        var factory = await WriteEventsAsync(5);
+        var kept = await Verifier(factory).VerifyAsync(CancellationToken.None);
+
+        // Someone holding the key-encryption key rewrites record 2 and recomputes everything after it.
+        await RewriteFromAsync(factory, 2, new AuditKey(Kek), clearKekId: false);
+
+        var unanchored = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        var withSequence = await Verifier(factory).VerifyAsync(CancellationToken.None, new AuditHead(kept.Records, kept.HeadHash));
+        var hashAlone = await Verifier(factory).VerifyAsync(CancellationToken.None, new AuditHead(null, kept.HeadHash));
+        Assert.True(unanchored.Intact, unanchored.Problem);
+        Assert.False(withSequence.Intact);
+        Assert.Equal(5, withSequence.BrokenAt);
+        Assert.Contains("not the expected head", withSequence.Problem, StringComparison.Ordinal);
+        Assert.False(hashAlone.Intact);
+        Assert.Contains("no record has the expected head", hashAlone.Problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_kept_head_refuses_a_log_cut_short_before_it()
+    {
+        var factory = await WriteEventsAsync(4);
+        var kept = await Verifier(factory).VerifyAsync(CancellationToken.None);
         await using (var db = factory.CreateDbContext())
-        {
-            var record = await db.AuditRecords.AsNoTracking().SingleAsync(r => r.Sequence == 2);
-            var forgedHash = AuditHash.Compute(record.Sequence, record.Time, record.Type, "mallory", record.ClientAddress, record.Data, record.PreviousHash);
-            await db.Database.ExecuteSqlAsync($"UPDATE audit_log SET actor = 'mallory', hash = {forgedHash} WHERE sequence = 2");
-        }
+            await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log WHERE sequence = 4");
 
-        var verification = await new AuditChainVerifier(factory).VerifyAsync(CancellationToken.None);
-        Assert.Equal(3, verification.BrokenAt);
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None, new AuditHead(kept.Records, kept.HeadHash));
+
+        Assert.False(verification.Intact);
+        Assert.Contains("ends at record 3, before the expected head record 4", verification.Problem, StringComparison.Ordinal);
+    }
+
+    /// <summary>Writes <paramref name="count"/> records as a version before keying did: plain SHA-256, no kek_id.</summary>
+    private async Task<VouchDbContextFactory> WriteUnkeyedEventsAsync(int count)
+    {
+        var factory = Instance().Factory;
+        await using var db = factory.CreateDbContext();
+        var previous = AuditHash.Genesis;
+        var now = StoredTime.Now(Time);
+        for (var n = 1; n <= count; n++)
+        {
+            var hash = AuditHash.ComputeUnkeyed(n, now, "test.event", "alice", null, "{}", previous);
+            db.AuditRecords.Add(new AuditRecord { Sequence = n, Time = now, Type = "test.event", Actor = "alice", Data = "{}", PreviousHash = previous, Hash = hash });
+            previous = hash;
+        }
+        await db.SaveChangesAsync();
+        return factory;
+    }
+
+    [Fact]
+    public async Task Records_from_before_keying_still_verify_and_are_sealed_by_the_first_keyed_record()
+    {
+        var factory = await WriteUnkeyedEventsAsync(3);
+        var unsealed = await Verifier(factory).VerifyAsync(CancellationToken.None);
+
+        var sealedNow = await Instance().Audit.SealUnkeyedAsync(CancellationToken.None);
+        var sealedAgain = await Instance().Audit.SealUnkeyedAsync(CancellationToken.None);
+
+        Assert.False(unsealed.Intact);
+        Assert.Contains("no record is keyed", unsealed.Problem, StringComparison.Ordinal);
+        Assert.True(sealedNow);
+        Assert.False(sealedAgain);
+        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        Assert.True(verification.Intact, verification.Problem);
+        Assert.Equal(4, verification.Records);
+        Assert.Equal(4, verification.KeyedFrom);
+        await using (var db = factory.CreateDbContext())
+            Assert.Equal(AuditEventTypes.AuditKeyed, (await db.AuditRecords.SingleAsync(r => r.Sequence == 4)).Type);
+
+        // Once sealed, rewriting an unkeyed record (even recomputing the unkeyed part) breaks the keyed link.
+        await RewriteUnkeyedRecordAsync(factory, 2, unkeyedCount: 3);
+        var rewritten = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        Assert.Equal(4, rewritten.BrokenAt);
+    }
+
+    private static async Task RewriteUnkeyedRecordAsync(VouchDbContextFactory factory, long from, long unkeyedCount)
+    {
+        await using var db = factory.CreateDbContext();
+        var records = await db.AuditRecords.AsNoTracking().Where(r => r.Sequence <= unkeyedCount).OrderBy(r => r.Sequence).ToListAsync();
+        var previous = records.Single(r => r.Sequence == from - 1).Hash;
+        foreach (var r in records.Where(r => r.Sequence >= from))
+        {
+            var hash = AuditHash.ComputeUnkeyed(r.Sequence, r.Time, r.Type, "mallory", r.ClientAddress, r.Data, previous);
+            await db.Database.ExecuteSqlAsync($"UPDATE audit_log SET actor = 'mallory', previous_hash = {previous}, hash = {hash} WHERE sequence = {r.Sequence}");
+            previous = hash;
+        }
     }
 
     [Fact]
@@ -372,7 +621,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal("admin:alice", shown.Value.User.DisabledBy);
         await users.EnableAsync(EmailAddress.TryParse(alice.Email)!, "admin:alice", CancellationToken.None);
         Assert.Equal(ErrorCodes.SessionRevoked, (await sessions.FindAsync(second.Token, CancellationToken.None)).Problem!.Code);
-        var verification = await new AuditChainVerifier(Instance().Factory).VerifyAsync(CancellationToken.None);
+        var verification = await Verifier(Instance().Factory).VerifyAsync(CancellationToken.None);
         Assert.True(verification.Intact, verification.Problem);
         await using var db = Instance().Factory.CreateDbContext();
         Assert.Equal(

@@ -1,4 +1,6 @@
+using System.Security.Cryptography;
 using System.Text.Json;
+using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
 using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.WebAuthn;
@@ -14,11 +16,13 @@ namespace Vouch.Server.Tests.Process;
 public sealed class PeopleProcessTests : IAsyncLifetime
 {
     private readonly TemporaryDirectory _directory = new();
+    private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
     private string _spareKeyId = "";
 
     public async Task InitializeAsync()
     {
-        await using var server = await InProcessServer.StartAsync(DatabaseSettings.Parse(_directory.File("vouch.db")), attestation: AttestationPolicy.Any);
+        await using var server = await InProcessServer.StartAsync(DatabaseSettings.Parse(_directory.File("vouch.db")),
+            keyEncryptionKey: new KeyEncryptionKey(_kek), attestation: AttestationPolicy.Any);
         using var alice = new ApiUser(server);
         using var spare = new ApiUser(server, alice.Email);
         await alice.EnrollAndLoginAsync();
@@ -32,8 +36,12 @@ public sealed class PeopleProcessTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
+    /// <summary>Runs an admin command with the server's key-encryption key, as writing to the audit log needs.</summary>
     private Task<ProcessResult> RunAsync(params string[] arguments) =>
-        ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, null, _directory.Path, TimeSpan.FromSeconds(60));
+        RunAsync(new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(_kek) }, arguments);
+
+    private Task<ProcessResult> RunAsync(IDictionary<string, string?>? environment, params string[] arguments) =>
+        ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, environment, _directory.Path, TimeSpan.FromSeconds(60));
 
     private static List<JsonElement> JsonLines(ProcessResult result)
     {
@@ -92,6 +100,18 @@ public sealed class PeopleProcessTests : IAsyncLifetime
         Assert.Equal("admin:" + Environment.UserName, disabled.GetProperty("disabled_by").GetString());
         Assert.Equal(0, enable.ExitCode);
         Assert.Equal("alice@example.com is already enabled\n", again.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_command_that_writes_to_the_audit_log_without_the_key_encryption_key_says_so_and_changes_nothing()
+    {
+        var disable = await RunAsync(environment: null, "users", "disable", "alice@example.com");
+        var list = await RunAsync(environment: null, "users", "list", "--json");
+
+        Assert.Equal(3, disable.ExitCode);
+        Assert.Contains("needs the server's key-encryption key to write to the audit log", disable.StandardError, StringComparison.Ordinal);
+        Assert.Contains("VOUCH_KEY_ENCRYPTION_KEY", disable.StandardError, StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, JsonLines(list).Single().GetProperty("disabled_by").ValueKind);
     }
 
     [Fact]

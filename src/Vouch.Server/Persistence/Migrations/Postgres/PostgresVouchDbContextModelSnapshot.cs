@@ -50,6 +50,11 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(64)")
                         .HasColumnName("hash");
 
+                    b.Property<string>("KeyEncryptionKeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kek_id");
+
                     b.Property<string>("PreviousHash")
                         .IsRequired()
                         .HasMaxLength(64)

@@ -45,6 +45,11 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("hash");
 
+                    b.Property<string>("KeyEncryptionKeyId")
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("kek_id");
+
                     b.Property<string>("PreviousHash")
                         .IsRequired()
                         .HasMaxLength(64)
