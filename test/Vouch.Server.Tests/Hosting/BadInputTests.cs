@@ -142,6 +142,76 @@ public sealed class BadInputTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Hundreds_of_slow_clients_do_not_starve_a_normal_one()
+    {
+        // Slowloris: each connection sends half a request and then a byte now and then, to hold its slot.
+        var port = new Uri(_server.Issuer).Port;
+        var slow = new List<TcpClient>();
+        try
+        {
+            for (var i = 0; i < 300; i++)
+            {
+                var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, port);
+                await client.GetStream().WriteAsync("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: "u8.ToArray());
+                slow.Add(client);
+            }
+            foreach (var client in slow) await client.GetStream().WriteAsync("a"u8.ToArray());
+
+            using var response = await _server.Client.GetAsync(".well-known/jwks.json");
+
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        finally
+        {
+            foreach (var client in slow) client.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task A_client_that_never_finishes_its_headers_is_cut_off_at_the_deadline()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, new Uri(_server.Issuer).Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync("GET /healthz HTTP/1.1\r\nHost: x\r\n"u8.ToArray());
+
+        // Kestrel's RequestHeadersTimeout (10 s) ends it with 408, then closes; nothing is waited for beyond it.
+        using var reader = new StreamReader(stream, Encoding.Latin1);
+        var answer = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.StartsWith("HTTP/1.1 408", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_client_that_trickles_its_body_is_cut_off()
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, new Uri(_server.Issuer).Port);
+        var stream = client.GetStream();
+        await stream.WriteAsync("POST /api/v1/enroll/options HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"u8.ToArray());
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        // A byte a second is far below Kestrel's minimum body rate (240 bytes/s after a 5 s grace): the server hangs up.
+        var closed = false;
+        while (!closed && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            try
+            {
+                await stream.WriteAsync(" "u8.ToArray());
+                await Task.Delay(1000);
+                closed = client.Client.Poll(0, SelectMode.SelectRead) && client.Client.Available == 0;
+            }
+            catch (IOException)
+            {
+                closed = true;
+            }
+        }
+
+        Assert.True(closed, "the server still waits for a body sent at a byte a second after 30 s");
+    }
+
     private async Task<int> SendRawAsync(string raw)
     {
         var uri = new Uri(_server.Issuer);
