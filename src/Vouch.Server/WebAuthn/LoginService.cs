@@ -39,7 +39,8 @@ public sealed class LoginService(
         if (!ceremony.Succeeded) return ceremony.Problem;
 
         var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion,
-            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null }, out var malformed);
+            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
+            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
 
