@@ -155,6 +155,23 @@ public sealed class CeremonyTests : ApiUserTests
     }
 
     [Fact]
+    public async Task A_client_data_origin_with_line_breaks_and_terminal_escapes_is_logged_escaped_on_its_one_line()
+    {
+        await Alice.EnrollAsync();
+        const string forged = "http://evil.localhost\r\nFAKE LOG LINE \u001b[31mred\u2028FAKE TOO";
+        var (ceremony, options) = await Alice.BeginLoginAsync();
+        var assertion = Alice.Key.GetAssertion(options, forged);
+
+        var (status, _) = await Alice.PostAsync(ApiRoutes.Login, new { ceremony, assertion });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var refusal = Assert.Single(Logs.Messages, m => m.Contains("evil.localhost", StringComparison.Ordinal));
+        Assert.Contains(@"http://evil.localhost\r\nFAKE LOG LINE \x1b[31mred\u2028FAKE TOO", refusal, StringComparison.Ordinal);
+        Assert.All(Logs.Messages, m => Assert.True(m.IndexOfAny(['\r', '\n', '\u001b', '\u2028']) < 0, m));
+        Assert.DoesNotContain(Logs.Messages.SelectMany(m => m.Split('\r', '\n', '\u2028')), line => line.StartsWith("FAKE", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_software_authenticator_is_refused_under_the_yubikey_policy()
     {
         await using var strict = await InProcessServer.StartAsync();
