@@ -127,7 +127,7 @@ public sealed class CeremonyTests : ApiUserTests
     }
 
     [Fact]
-    public async Task A_lowered_sign_counter_is_refused_and_audited_as_a_clone()
+    public async Task A_lowered_sign_counter_is_refused_as_locked_and_audited_as_a_clone()
     {
         await Alice.EnrollAsync();
         Assert.Equal(HttpStatusCode.OK, (await Alice.LoginAsync()).Status);
@@ -135,8 +135,8 @@ public sealed class CeremonyTests : ApiUserTests
 
         var (status, body) = await Alice.LoginAsync();
 
-        Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
-        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.CredentialLocked, body.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, status);
         await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
         Assert.Contains(db.AuditRecords, r => r.Type == AuditEventTypes.CloneSuspected);
     }
