@@ -14,9 +14,10 @@ command -v python3 >/dev/null || need+=(python3)
 ldconfig -p | grep -q "libfido2.so.1 " || need+=(libfido2-1)
 # Ceph RGW is the validating STS of the AWS tests (a throwaway single-node cluster, see test/peers/ceph).
 # nginx terminates TLS in front of the server in the proxy tests (test/peers/nginx, deploy/nginx/vouch.conf);
-# openssl makes their throwaway PKI (test/peers/tls); systemd-analyze checks deploy/systemd.
+# openssl makes their throwaway PKI (test/peers/tls); systemd-analyze checks deploy/systemd; strace shows the
+# mode the server creates its SQLite files with (created 0600, never chmod-ed after).
 for tool in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common uuidgen:uuid-runtime curl:curl \
-            nginx:nginx openssl:openssl systemd-analyze:systemd; do
+            nginx:nginx openssl:openssl systemd-analyze:systemd strace:strace; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

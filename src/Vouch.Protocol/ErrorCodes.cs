@@ -24,4 +24,10 @@ public static class ErrorCodes
 
     /// <summary>The user's account is disabled by an administrator: no login, token or enrollment (HTTP 403).</summary>
     public const string UserDisabled = "user_disabled";
+
+    /// <summary>
+    /// The security key is locked: a login presented a signature counter that did not move forward, as a copied key's
+    /// does; it cannot log in until an administrator unlocks or revokes it (HTTP 403).
+    /// </summary>
+    public const string CredentialLocked = "credential_locked";
 }

@@ -34,11 +34,14 @@ public sealed class InProcessServer : IAsyncDisposable
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
 
-    /// <summary>Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings.</summary>
+    /// <summary>
+    /// Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings; what it
+    /// logs also goes to <paramref name="logs"/> when given.
+    /// </summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
         string? issuerPath = null, AttestationPolicy? attestation = null,
-        Func<ServerSettings, ServerSettings>? configure = null)
+        Func<ServerSettings, ServerSettings>? configure = null, CapturedLogs? logs = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -61,6 +64,7 @@ public sealed class InProcessServer : IAsyncDisposable
         var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
         {
             if (time is not null) services.AddSingleton(time);
+            if (logs is not null) services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
         });
         await ServerApplication.StartAsync(app, CancellationToken.None);
         return new InProcessServer(app, settings, owned);

@@ -4,14 +4,14 @@ using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
 
-/// <summary><c>vouch-server credentials list [--email EMAIL] [--json] | revoke ID</c>: the enrolled security keys.</summary>
+/// <summary><c>vouch-server credentials list [--email EMAIL] [--json] | revoke ID | unlock ID</c>: the enrolled security keys.</summary>
 internal static class CredentialsCommand
 {
     public static Command Create(CommandContext context)
     {
         var json = CommandOutput.JsonOption();
         var email = new Option<string?>("--email") { Description = "only this user's keys" };
-        var list = new Command("list", "List the enrolled keys (revoked ones too): id, user, AAGUID, added, last used, revoked") { email, json };
+        var list = new Command("list", "List the enrolled keys (revoked ones too): id, user, AAGUID, added, last used, revoked, locked") { email, json };
         list.SetAction(async (parse, cancellationToken) =>
         {
             EmailAddress? address = null;
@@ -46,17 +46,35 @@ internal static class CredentialsCommand
             }, cancellationToken);
         });
 
-        return new Command("credentials", "The enrolled security keys") { list, revoke };
+        var unlock = new Command("unlock", "Unlock a key locked as a suspected copy (its sign counter went backwards): it can log in again") { id };
+        unlock.SetAction((parse, cancellationToken) =>
+        {
+            var text = parse.GetValue(id)!;
+            if (CredentialService.TryParseId(text) is null)
+                return Task.FromResult(CommandOutput.Refuse(context, CredentialService.Malformed(text)));
+            return AdminServices.RunAsync<CredentialService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async credentials =>
+            {
+                var unlocked = await credentials.UnlockAsync(text, AuditActors.Admin, cancellationToken);
+                if (!unlocked.Succeeded) return CommandOutput.Refuse(context, unlocked.Problem);
+                var key = unlocked.Value.Credential;
+                context.Out.WriteLine(unlocked.Value.Changed
+                    ? $"unlocked credential {key.Id} of {key.Email}"
+                    : $"credential {key.Id} of {key.Email} is not locked");
+                return ExitCodes.Ok;
+            }, cancellationToken);
+        });
+
+        return new Command("credentials", "The enrolled security keys") { list, revoke, unlock };
     }
 
     /// <summary>Keys as a table, with their users' emails when they are not all one user's.</summary>
     public static TextTable Table(IEnumerable<CredentialSummary> keys, bool withEmail)
     {
-        string[] columns = ["ID", "EMAIL", "AAGUID", "ADDED", "LAST USED", "REVOKED"];
+        string[] columns = ["ID", "EMAIL", "AAGUID", "ADDED", "LAST USED", "REVOKED", "LOCKED"];
         var table = new TextTable(withEmail ? columns : [.. columns.Where(c => c != "EMAIL")]);
         foreach (var key in keys)
         {
-            string[] cells = [key.Id, key.Email, key.AaGuid.ToString(), CommandOutput.Time(key.AddedAt), CommandOutput.Time(key.LastUsedAt), CommandOutput.Time(key.RevokedAt)];
+            string[] cells = [key.Id, key.Email, key.AaGuid.ToString(), CommandOutput.Time(key.AddedAt), CommandOutput.Time(key.LastUsedAt), CommandOutput.Time(key.RevokedAt), CommandOutput.Time(key.LockedAt)];
             table.Add(withEmail ? cells : [.. cells.Where((_, i) => i != 1)]);
         }
         return table;

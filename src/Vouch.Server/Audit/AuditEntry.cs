@@ -26,6 +26,7 @@ public static class AuditEventTypes
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";
     public const string CredentialRevoked = "credential.revoked";
+    public const string CredentialUnlocked = "credential.unlocked";
     public const string InviteRevoked = "invite.revoked";
 
     /// <summary>The first keyed record after records written before the chain was keyed (see <see cref="AuditLog.SealUnkeyedAsync"/>).</summary>

@@ -12,13 +12,7 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
 {
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
-        if (factory.Settings.SqlitePath is { } path && !File.Exists(path))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            // The file holds sealed signing keys and the audit trail: readable by the server's user only.
-            using (File.Create(path, 0, FileOptions.None)) { }
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        if (factory.Settings.SqlitePath is { } path) CreateOwnerOnly(path);
 
         await using var db = factory.CreateDbContext();
         // Instances starting together race to create the schema (PostgreSQL reports the loser as a duplicate
@@ -41,6 +35,29 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
             // Pooled connections would keep the file open; release them so that other processes see a clean file.
             SqliteConnection.ClearAllPools();
+        }
+    }
+
+    /// <summary>
+    /// Creates the SQLite file (and its folder, 0700, when missing) readable by the server's user only, in the one
+    /// call that creates it: never created with the umask's mode and chmod-ed after, which would leave a moment
+    /// in which another user could open it and keep reading. SQLite gives its -journal, -wal and -shm files the
+    /// database file's mode. The file holds sealed signing keys and the audit trail.
+    /// </summary>
+    private static void CreateOwnerOnly(string path)
+    {
+        if (File.Exists(path)) return;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            using var created = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another instance starting at the same moment created it, the same way.
         }
     }
 }

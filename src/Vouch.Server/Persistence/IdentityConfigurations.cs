@@ -60,6 +60,7 @@ internal sealed class CredentialConfiguration : IEntityTypeConfiguration<Credent
         builder.Property(c => c.LastUsedAt).HasColumnName("last_used_at");
         builder.Property(c => c.RevokedAt).HasColumnName("revoked_at");
         builder.Property(c => c.RevokedBy).HasColumnName("revoked_by").HasMaxLength(320);
+        builder.Property(c => c.LockedAt).HasColumnName("locked_at");
         builder.Property(c => c.Version).HasColumnName("version").IsConcurrencyToken();
     }
 }

@@ -61,7 +61,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
 
     /// <summary>
     /// The live session whose bearer token is <paramref name="token"/>, or why there is none (401; 403 when its
-    /// user is disabled). A session opened with a key that was revoked since is refused as revoked.
+    /// user is disabled). A session opened with a key that was revoked or locked since is refused as revoked.
     /// </summary>
     public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, CancellationToken cancellationToken)
     {
@@ -74,7 +74,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             {
                 Session = s,
                 User = u,
-                KeyRevoked = db.Credentials.Any(c => c.Id == s.CredentialId && c.RevokedAt != null),
+                KeyRevoked = db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)),
             })
             .SingleOrDefaultAsync(cancellationToken);
         if (found is null) return Unknown;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
@@ -8,21 +9,28 @@ using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Users;
 
-/// <summary>An enrolled key as the admin commands show it; <see cref="Id"/> is the credential id in lowercase hex.</summary>
+/// <summary>
+/// An enrolled key as the admin commands show it; <see cref="Id"/> is the credential id in lowercase hex,
+/// <see cref="LockedAt"/> when a login showed it may have been copied (see <see cref="CredentialService.LockAsync"/>).
+/// </summary>
 public sealed record CredentialSummary(
     string Id, string Email, Guid AaGuid, DateTimeOffset AddedAt, DateTimeOffset? LastUsedAt,
-    DateTimeOffset? RevokedAt, string? RevokedBy)
+    DateTimeOffset? RevokedAt, string? RevokedBy, DateTimeOffset? LockedAt)
 {
     public static CredentialSummary From(CredentialRecord key, string email) =>
-        new(CredentialService.FormatId(key.Id), email, key.AaGuid, key.CreatedAt, key.LastUsedAt, key.RevokedAt, key.RevokedBy);
+        new(CredentialService.FormatId(key.Id), email, key.AaGuid, key.CreatedAt, key.LastUsedAt, key.RevokedAt, key.RevokedBy, key.LockedAt);
 }
 
 /// <summary>What revoking a key did: <see cref="Changed"/> is false when it already was revoked.</summary>
 public sealed record CredentialRevocation(CredentialSummary Credential, bool Changed, int SessionsRevoked);
 
+/// <summary>What unlocking a key did: <see cref="Changed"/> is false when it was not locked.</summary>
+public sealed record CredentialUnlock(CredentialSummary Credential, bool Changed);
+
 /// <summary>
-/// Enrolled security keys: lists them and revokes one that is lost or stolen. A revoked key can no longer log
-/// in, and the sessions it opened end with it; the user's other keys are untouched.
+/// Enrolled security keys: lists them, revokes one that is lost or stolen, and locks one that a login showed to be
+/// copied until an administrator unlocks (or revokes) it. A revoked or locked key cannot log in, and the sessions it
+/// opened end with it; the user's other keys are untouched.
 /// </summary>
 public sealed class CredentialService(VouchDbContextFactory factory, AuditLog audit, SessionService sessions, TimeProvider time)
 {
@@ -58,6 +66,64 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             .Select(k => CredentialSummary.From(k.Key, k.Email)).ToList();
     }
 
+    /// <summary>The refusal of a locked key's login (HTTP 403): only an administrator can unlock it.</summary>
+    public static Problem Locked { get; } = new(ErrorCodes.CredentialLocked,
+        "this security key is locked because its signature counter went backwards, as a copied key's does; ask your administrator",
+        StatusCodes.Status403Forbidden) { Reason = "credential locked" };
+
+    /// <summary>
+    /// Locks the key <paramref name="credentialId"/>: a login verified with it presented the sign counter
+    /// <paramref name="presented"/> where <paramref name="stored"/> was stored, so two keys hold its private key. Audited
+    /// as a suspected clone with both counters; the sessions the key opened end (the copy may hold one), as
+    /// <see cref="AuditActors.System"/>. A login with the key that read it before now then fails to store its counter.
+    /// </summary>
+    public Task LockAsync(byte[] credentialId, string email, long stored, long presented, string? client, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, async db =>
+        {
+            var key = await db.Credentials.SingleAsync(c => c.Id == credentialId, cancellationToken);
+            key.LockedAt ??= StoredTime.Now(time);
+            key.Version = Guid.NewGuid();
+            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            {
+                Type = AuditEventTypes.CloneSuspected, Actor = "user:" + email, ClientAddress = client,
+                Data = new Dictionary<string, string>
+                {
+                    ["credential_id"] = FormatId(credentialId),
+                    ["stored_counter"] = stored.ToString(CultureInfo.InvariantCulture),
+                    ["presented_counter"] = presented.ToString(CultureInfo.InvariantCulture),
+                },
+            });
+            return await sessions.RevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), AuditActors.System, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Unlocks the key whose id is <paramref name="id"/> (as <see cref="FormatId"/> shows it), audited as
+    /// <paramref name="actor"/>: it logs in again with a counter above the stored one. Sessions ended by the lock stay ended.
+    /// </summary>
+    public async Task<Outcome<CredentialUnlock>> UnlockAsync(string id, string actor, CancellationToken cancellationToken)
+    {
+        if (TryParseId(id) is not { } credentialId) return Malformed(id);
+        return await Conflicts.InTransactionAsync<Outcome<CredentialUnlock>>(factory, async db =>
+        {
+            var key = await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
+            if (key is null) return NoSuchCredential(id);
+            var email = await db.Users.Where(u => u.Id == key.UserId).Select(u => u.Email).SingleAsync(cancellationToken);
+            if (key.LockedAt is null) return new CredentialUnlock(CredentialSummary.From(key, email), Changed: false);
+
+            key.LockedAt = null;
+            key.Version = Guid.NewGuid();
+            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            {
+                Type = AuditEventTypes.CredentialUnlocked,
+                Actor = actor,
+                Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["sign_count"] = key.SignCount.ToString(CultureInfo.InvariantCulture) },
+            });
+            return new CredentialUnlock(CredentialSummary.From(key, email), Changed: true);
+        }, cancellationToken);
+    }
+
+    private static Problem NoSuchCredential(string id) => new(ErrorCodes.NotFound, $"no credential {id}", StatusCodes.Status404NotFound);
+
     /// <summary>
     /// Revokes the key whose id is <paramref name="id"/> (as <see cref="FormatId"/> shows it) and the sessions it
     /// opened, audited as <paramref name="actor"/>.
@@ -68,7 +134,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         return await Conflicts.InTransactionAsync<Outcome<CredentialRevocation>>(factory, async db =>
         {
             var key = await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
-            if (key is null) return new Problem(ErrorCodes.NotFound, $"no credential {id}", StatusCodes.Status404NotFound);
+            if (key is null) return NoSuchCredential(id);
             var email = await db.Users.Where(u => u.Id == key.UserId).Select(u => u.Email).SingleAsync(cancellationToken);
             if (key.RevokedAt is not null) return new CredentialRevocation(CredentialSummary.From(key, email), Changed: false, SessionsRevoked: 0);
 

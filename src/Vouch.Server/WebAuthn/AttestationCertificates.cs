@@ -1,45 +1,56 @@
 using System.Formats.Cbor;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
 namespace Vouch.Server.WebAuthn;
 
-/// <summary>Reads the <c>x5c</c> certificates out of a CBOR attestation object (empty for self or none attestation).</summary>
+/// <summary>
+/// Reads the <c>x5c</c> certificates out of a CBOR attestation object: empty for self or none attestation, and for
+/// an object that is not well formed (<see cref="WellFormedCbor"/>) or whose <c>x5c</c> is not an array of
+/// certificates, so that a crafted object is refused by the attestation policy rather than failing the request.
+/// </summary>
 internal static class AttestationCertificates
 {
     public static IReadOnlyList<X509Certificate2> FromAttestationObject(byte[]? attestationObject)
     {
-        var certificates = new List<X509Certificate2>();
-        if (attestationObject is null) return certificates;
-        try
+        if (attestationObject is null || WellFormedCbor.AttestationObject(attestationObject) is not null) return [];
+        // Well formed: definite-length maps with text keys, so the reads below cannot meet another type of key.
+        var reader = new CborReader(attestationObject, CborConformanceMode.Strict);
+        var entries = reader.ReadStartMap()!.Value;
+        for (var i = 0; i < entries; i++)
         {
-            var reader = new CborReader(attestationObject, CborConformanceMode.Lax);
-            var entries = reader.ReadStartMap() ?? 0;
-            for (var i = 0; i < entries; i++)
+            if (reader.ReadTextString() != "attStmt")
             {
-                var key = reader.ReadTextString();
-                if (key != "attStmt")
-                {
-                    reader.SkipValue();
-                    continue;
-                }
-                var statementEntries = reader.ReadStartMap() ?? 0;
-                for (var j = 0; j < statementEntries; j++)
-                {
-                    if (reader.ReadTextString() != "x5c")
-                    {
-                        reader.SkipValue();
-                        continue;
-                    }
-                    var count = reader.ReadStartArray() ?? 0;
-                    for (var k = 0; k < count; k++) certificates.Add(X509CertificateLoader.LoadCertificate(reader.ReadByteString()));
-                    reader.ReadEndArray();
-                }
-                reader.ReadEndMap();
+                reader.SkipValue();
+                continue;
             }
+            var statementEntries = reader.ReadStartMap()!.Value;
+            for (var j = 0; j < statementEntries; j++)
+            {
+                if (reader.ReadTextString() == "x5c") return Chain(reader);
+                reader.SkipValue();
+            }
+            return [];
         }
-        catch (CborContentException)
+        return [];
+    }
+
+    private static List<X509Certificate2> Chain(CborReader reader)
+    {
+        if (reader.PeekState() != CborReaderState.StartArray) return [];
+        var count = reader.ReadStartArray()!.Value;
+        var certificates = new List<X509Certificate2>(count);
+        for (var k = 0; k < count; k++)
         {
-            certificates.Clear();
+            if (reader.PeekState() != CborReaderState.ByteString) return [];
+            try
+            {
+                certificates.Add(X509CertificateLoader.LoadCertificate(reader.ReadByteString()));
+            }
+            catch (CryptographicException)
+            {
+                return [];
+            }
         }
         return certificates;
     }

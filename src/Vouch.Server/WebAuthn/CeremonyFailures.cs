@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
+using Vouch.Server.Hosting;
 
 namespace Vouch.Server.WebAuthn;
 
@@ -20,8 +21,16 @@ public sealed partial class CeremonyFailures(AuditLog audit, ILogger<CeremonyFai
     public async Task<Problem> RefuseAsync(string type, string? email, string? client, Problem problem, CancellationToken cancellationToken)
     {
         var reason = problem.Reason ?? problem.Code;
-        Log.CeremonyRefused(logger, type, email ?? "(unknown)", reason);
+        Logged(type, email, problem);
         await AuditAsync(type, email, client, cancellationToken, ("reason", reason.Length > MaxReasonLength ? reason[..MaxReasonLength] : reason));
+        return problem;
+    }
+
+    /// <summary>Logs the refusal <paramref name="problem"/>, whose audit record the caller wrote with its own change, and answers it.</summary>
+    public Problem Logged(string type, string? email, Problem problem)
+    {
+        // The reason may quote the client (Fido2 names the origin it was sent): escaped, it stays on its one line.
+        Log.CeremonyRefused(logger, type, email is null ? "(unknown)" : LogText.Escape(email), LogText.Escape(problem.Reason ?? problem.Code));
         return problem;
     }
 

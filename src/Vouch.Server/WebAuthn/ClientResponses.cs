@@ -13,9 +13,10 @@ internal static class ClientResponses
 {
     /// <summary>
     /// Parses the client's JSON into Fido2's type; null with the reason when it is malformed: not a JSON object, or
-    /// missing a part that <paramref name="complete"/> requires (Fido2 would otherwise fail on it with a bug's exception).
+    /// missing a part that <paramref name="complete"/> requires (Fido2 would otherwise fail on it with a bug's exception),
+    /// or with a part that <paramref name="malformed"/> finds badly shaped (it returns why, else null).
     /// </summary>
-    public static T? Parse<T>(JsonElement json, Func<T, bool> complete, out string? reason) where T : class
+    public static T? Parse<T>(JsonElement json, Func<T, bool> complete, Func<T, string?> malformed, out string? reason) where T : class
     {
         if (json.ValueKind != JsonValueKind.Object)
         {
@@ -25,7 +26,9 @@ internal static class ClientResponses
         try
         {
             var parsed = json.Deserialize<T>() ?? throw new JsonException("empty");
-            reason = complete(parsed) ? null : "malformed response: a required field is missing";
+            reason = !complete(parsed) ? "malformed response: a required field is missing"
+                : malformed(parsed) is { } shape ? "malformed response: " + shape
+                : null;
             return reason is null ? parsed : null;
         }
         // Fido2's converters decode base64url and enums: a malformed value fails with these, never with I/O.

@@ -24,6 +24,12 @@ public sealed class CredentialRecord
 
     public string? RevokedBy { get; set; }
 
+    /// <summary>
+    /// When a login presented a sign counter that did not move forward (the mark of a copied key): the key cannot
+    /// log in until an administrator unlocks or revokes it.
+    /// </summary>
+    public DateTimeOffset? LockedAt { get; set; }
+
     /// <summary>Optimistic concurrency token: two logins racing on one counter cannot both land.</summary>
     public Guid Version { get; set; } = Guid.NewGuid();
 }

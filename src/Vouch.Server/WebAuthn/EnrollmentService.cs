@@ -58,7 +58,8 @@ public sealed class EnrollmentService(
         var invite = found.Value;
 
         var response = ClientResponses.Parse<AuthenticatorAttestationRawResponse>(request.Credential,
-            r => r.RawId is { Length: > 0 } && r.Response is { AttestationObject: not null, ClientDataJson: not null }, out var malformed);
+            r => r.RawId is { Length: > 0 } && r.Response is { AttestationObject: not null, ClientDataJson: not null },
+            r => WellFormedCbor.AttestationObject(r.Response.AttestationObject), out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, malformed!, cancellationToken);
         var original = CredentialCreateOptions.FromJson(ceremony.Value.Options);

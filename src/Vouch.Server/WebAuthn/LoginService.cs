@@ -12,11 +12,11 @@ namespace Vouch.Server.WebAuthn;
 
 /// <summary>
 /// Logs in with an enrolled key: the assertion is verified against the stored public key, then the sign counter
-/// must move forward (a counter that does not means a cloned key), then a session starts.
+/// must move forward (a counter that does not means a cloned key, which is then locked), then a session starts.
 /// </summary>
 public sealed class LoginService(
     IFido2 fido2, CeremonyStore ceremonies, CeremonyFailures failures, VouchDbContextFactory factory,
-    SessionService sessions, TimeProvider time)
+    SessionService sessions, CredentialService credentials, TimeProvider time)
 {
     /// <summary>
     /// Starts a login. The options never list credentials: enrolled keys hold resident credentials and find their
@@ -39,7 +39,8 @@ public sealed class LoginService(
         if (!ceremony.Succeeded) return ceremony.Problem;
 
         var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion,
-            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null }, out var malformed);
+            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
+            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
 
@@ -74,11 +75,17 @@ public sealed class LoginService(
         if (stored.RevokedAt is not null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "credential revoked", cancellationToken);
 
-        // A counter that does not move forward means a second key holds this credential's private key.
+        // Locked by an earlier regression: whatever counter it shows now, the copy and the original look alike.
+        if (stored.LockedAt is not null)
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, CredentialService.Locked, cancellationToken);
+
+        // A counter that does not move forward means a second key holds this credential's private key: the key is
+        // locked until an administrator looks (the audit record has both counters).
         if ((result.SignCount != 0 || stored.SignCount != 0) && result.SignCount <= stored.SignCount)
         {
-            return await failures.RefuseAsync(AuditEventTypes.CloneSuspected, user.Email, client,
-                $"sign counter went from {stored.SignCount} to {result.SignCount}", cancellationToken);
+            await credentials.LockAsync(stored.Id, user.Email, stored.SignCount, result.SignCount, client, cancellationToken);
+            return failures.Logged(AuditEventTypes.CloneSuspected, user.Email,
+                CredentialService.Locked with { Reason = $"sign counter went from {stored.SignCount} to {result.SignCount}; credential locked" });
         }
 
         // The key is good and its holder verified: a disabled user may know why they cannot log in.

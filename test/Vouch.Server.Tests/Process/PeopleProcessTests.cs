@@ -19,10 +19,14 @@ public sealed class PeopleProcessTests : IAsyncLifetime
     private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
     private string _spareKeyId = "";
 
+    /// <summary>An in-process server on the fixture's database, as it was first started.</summary>
+    private Task<InProcessServer> StartServerAsync() => InProcessServer.StartAsync(
+        DatabaseSettings.Parse(_directory.File("vouch.db")), keyEncryptionKey: new KeyEncryptionKey(_kek),
+        attestation: AttestationPolicy.Any);
+
     public async Task InitializeAsync()
     {
-        await using var server = await InProcessServer.StartAsync(DatabaseSettings.Parse(_directory.File("vouch.db")),
-            keyEncryptionKey: new KeyEncryptionKey(_kek), attestation: AttestationPolicy.Any);
+        await using var server = await StartServerAsync();
         using var alice = new ApiUser(server);
         using var spare = new ApiUser(server, alice.Email);
         await alice.EnrollAndLoginAsync();
@@ -86,6 +90,42 @@ public sealed class PeopleProcessTests : IAsyncLifetime
         var audit = JsonLines(await RunAsync("audit", "--json")).Last();
         Assert.Equal("credential.revoked", audit.GetProperty("type").GetString());
         Assert.Equal("admin:" + Environment.UserName, audit.GetProperty("actor").GetString());
+    }
+
+    [Fact]
+    public async Task A_locked_key_shows_in_credentials_list_and_unlock_takes_the_listed_id_audited_with_the_admin()
+    {
+        string bobKeyId;
+        await using (var server = await StartServerAsync())
+        {
+            using var bob = new ApiUser(server, "bob@example.com");
+            await bob.EnrollAndLoginAsync();
+            bob.Key.Counter = 0;
+            Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await bob.LoginAsync()).Status);
+            bobKeyId = Convert.ToHexStringLower(bob.Key.CredentialId);
+        }
+
+        var table = await RunAsync("credentials", "list", "--email", "bob@example.com");
+        var locked = JsonLines(await RunAsync("credentials", "list", "--email", "bob@example.com", "--json")).Single();
+        var unlock = await RunAsync("credentials", "unlock", bobKeyId);
+        var again = await RunAsync("credentials", "unlock", bobKeyId);
+
+        var lines = table.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.EndsWith("LOCKED", lines[0], StringComparison.Ordinal);
+        Assert.Matches(@"\d{4}-\d{2}-\d{2}", lines[1][lines[0].IndexOf("LOCKED", StringComparison.Ordinal)..]);
+        Assert.Equal(bobKeyId, locked.GetProperty("id").GetString());
+        Assert.NotEqual(JsonValueKind.Null, locked.GetProperty("locked_at").ValueKind);
+        Assert.True(unlock.ExitCode == 0, unlock.StandardError);
+        Assert.Equal($"unlocked credential {bobKeyId} of bob@example.com\n", unlock.StandardOutput);
+        Assert.Equal($"credential {bobKeyId} of bob@example.com is not locked\n", again.StandardOutput);
+        var unlocked = JsonLines(await RunAsync("credentials", "list", "--email", "bob@example.com", "--json")).Single();
+        Assert.Equal(JsonValueKind.Null, unlocked.GetProperty("locked_at").ValueKind);
+        var audit = JsonLines(await RunAsync("audit", "--json"));
+        var clone = audit.Single(r => r.GetProperty("type").GetString() == "credential.clone_suspected");
+        Assert.Equal(bobKeyId, JsonDocument.Parse(clone.GetProperty("data").GetString()!).RootElement.GetProperty("credential_id").GetString());
+        var unlocking = audit.Last();
+        Assert.Equal("credential.unlocked", unlocking.GetProperty("type").GetString());
+        Assert.Equal("admin:" + Environment.UserName, unlocking.GetProperty("actor").GetString());
     }
 
     [Fact]

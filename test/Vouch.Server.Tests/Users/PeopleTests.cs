@@ -80,6 +80,63 @@ public sealed class PeopleTests : ApiUserTests
     }
 
     [Fact]
+    public async Task A_replayed_lower_counter_locks_the_key_until_an_administrator_unlocks_it_even_for_a_higher_counter()
+    {
+        await Alice.EnrollAsync();
+        await Alice.LoginForSessionAsync();
+        var openSession = await Alice.LoginForSessionAsync();
+        using var spare = SpareKey();
+        await spare.EnrollAsync();
+        var id = await CredentialIdAsync(Alice);
+
+        // A copy of the key, used twice already, replays its lower counter.
+        Alice.Key.Counter = 0;
+        var copied = await Alice.LoginAsync();
+        Alice.Key.Counter = 10;
+        var original = await Alice.LoginAsync();
+
+        AssertRefused(HttpStatusCode.Forbidden, ErrorCodes.CredentialLocked, copied);
+        AssertRefused(HttpStatusCode.Forbidden, ErrorCodes.CredentialLocked, original);
+        Assert.Contains("ask your administrator", original.Body.GetProperty("error_description").GetString(), StringComparison.Ordinal);
+        AssertRefused(HttpStatusCode.Unauthorized, ErrorCodes.SessionRevoked, await Alice.TokenAsync(openSession));
+        var clone = (await AuditAsync(AuditEventTypes.CloneSuspected)).Single();
+        var data = JsonDocument.Parse(clone.Data).RootElement;
+        Assert.Equal(id, data.GetProperty("credential_id").GetString());
+        Assert.Equal("2", data.GetProperty("stored_counter").GetString());
+        Assert.Equal("1", data.GetProperty("presented_counter").GetString());
+        Assert.Equal("user:alice@example.com", clone.Actor);
+        var keys = (await Server.Get<CredentialService>().ListAsync(AliceEmail, CancellationToken.None)).Value!;
+        Assert.NotNull(keys.Single(k => k.Id == id).LockedAt);
+        Assert.Null(keys.Single(k => k.Id != id).LockedAt);
+        await spare.LoginForSessionAsync();
+
+        var unlocked = await Server.Get<CredentialService>().UnlockAsync(id, "admin:test", CancellationToken.None);
+
+        Assert.True(unlocked.Value!.Changed);
+        Assert.Null(unlocked.Value.Credential.LockedAt);
+        Assert.Equal("admin:test", (await AuditAsync(AuditEventTypes.CredentialUnlocked)).Single().Actor);
+        var session = await Alice.LoginForSessionAsync();
+        Assert.Equal(HttpStatusCode.OK, (await Alice.TokenAsync(session)).Status);
+        Assert.False((await Server.Get<CredentialService>().UnlockAsync(id, "admin:test", CancellationToken.None)).Value!.Changed);
+    }
+
+    [Fact]
+    public async Task A_locked_key_can_be_revoked_and_then_unlocking_it_does_not_let_it_log_in()
+    {
+        await Alice.EnrollAsync();
+        await Alice.LoginForSessionAsync();
+        Alice.Key.Counter = 0;
+        AssertRefused(HttpStatusCode.Forbidden, ErrorCodes.CredentialLocked, await Alice.LoginAsync());
+        var id = await CredentialIdAsync(Alice);
+
+        await Server.Get<CredentialService>().RevokeAsync(id, "admin:test", CancellationToken.None);
+        await Server.Get<CredentialService>().UnlockAsync(id, "admin:test", CancellationToken.None);
+
+        Alice.Key.Counter = 10;
+        AssertRefused(HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed, await Alice.LoginAsync());
+    }
+
+    [Fact]
     public async Task Disabling_a_user_ends_their_sessions_and_refuses_their_tokens_logins_and_enrollments()
     {
         var session = await Alice.EnrollAndLoginAsync();

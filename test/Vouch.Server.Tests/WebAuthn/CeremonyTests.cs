@@ -127,7 +127,7 @@ public sealed class CeremonyTests : ApiUserTests
     }
 
     [Fact]
-    public async Task A_lowered_sign_counter_is_refused_and_audited_as_a_clone()
+    public async Task A_lowered_sign_counter_is_refused_as_locked_and_audited_as_a_clone()
     {
         await Alice.EnrollAsync();
         Assert.Equal(HttpStatusCode.OK, (await Alice.LoginAsync()).Status);
@@ -135,8 +135,8 @@ public sealed class CeremonyTests : ApiUserTests
 
         var (status, body) = await Alice.LoginAsync();
 
-        Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
-        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.CredentialLocked, body.GetProperty("error").GetString());
+        Assert.Equal(HttpStatusCode.Forbidden, status);
         await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
         Assert.Contains(db.AuditRecords, r => r.Type == AuditEventTypes.CloneSuspected);
     }
@@ -152,6 +152,23 @@ public sealed class CeremonyTests : ApiUserTests
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
+    }
+
+    [Fact]
+    public async Task A_client_data_origin_with_line_breaks_and_terminal_escapes_is_logged_escaped_on_its_one_line()
+    {
+        await Alice.EnrollAsync();
+        const string forged = "http://evil.localhost\r\nFAKE LOG LINE \u001b[31mred\u2028FAKE TOO";
+        var (ceremony, options) = await Alice.BeginLoginAsync();
+        var assertion = Alice.Key.GetAssertion(options, forged);
+
+        var (status, _) = await Alice.PostAsync(ApiRoutes.Login, new { ceremony, assertion });
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        var refusal = Assert.Single(Logs.Messages, m => m.Contains("evil.localhost", StringComparison.Ordinal));
+        Assert.Contains(@"http://evil.localhost\r\nFAKE LOG LINE \x1b[31mred\u2028FAKE TOO", refusal, StringComparison.Ordinal);
+        Assert.All(Logs.Messages, m => Assert.True(m.IndexOfAny(['\r', '\n', '\u001b', '\u2028']) < 0, m));
+        Assert.DoesNotContain(Logs.Messages.SelectMany(m => m.Split('\r', '\n', '\u2028')), line => line.StartsWith("FAKE", StringComparison.Ordinal));
     }
 
     [Fact]

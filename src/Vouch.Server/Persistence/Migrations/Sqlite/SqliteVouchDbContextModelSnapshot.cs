@@ -339,6 +339,10 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_used_at");
 
+                    b.Property<long?>("LockedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("locked_at");
+
                     b.Property<byte[]>("PublicKey")
                         .IsRequired()
                         .HasColumnType("BLOB")
