@@ -172,6 +172,24 @@ public sealed class IdTokenTests : IAsyncLifetime
         Assert.Equal("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", verdict.GetProperty("code").GetString());
     }
 
+    /// <summary>The forgeries of <see cref="JwtForgeries"/> that no test above already shows jose refusing.</summary>
+    public static TheoryData<string> Forgeries() =>
+        new(JwtForgeries.Names.Except(["attacker-key-under-published-kid", "payload-tampered-after-signing"]));
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task A_forged_token_is_refused_by_jose_and_no_key_location_it_names_is_fetched(string forgery)
+    {
+        await using var attacker = new AttackerKeyServer();
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
+        var forged = JwtForgeries.Forge(forgery, Issue().Token, jwks, attacker, "admin@example.com");
+
+        var verdict = await VerifyWithJoseAsync(forged);
+
+        Assert.False(verdict.GetProperty("ok").GetBoolean(), $"jose accepted the forgery {forgery}: {verdict}");
+        Assert.Equal(0, attacker.Connections);
+    }
+
     [Fact]
     public async Task An_expired_token_is_refused_by_jose()
     {
