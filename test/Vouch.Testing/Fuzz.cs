@@ -33,7 +33,7 @@ public static class Fuzz
             var size = 1 + (int)((long)i * (maxSize - 1) / Math.Max(1, count - 1));
             // Each case from its own seed, so that case i is the same whatever the count.
             var random = new Rnd(unchecked(Seed(seed) + (ulong)i * 0x9E3779B97F4A7C15UL));
-            cases.Add(Gen.Sample(generator, size, random, 1).Single());
+            cases.Add(Gen.Sample(generator, 1, random, size).Single());
         }
         return cases;
     }
@@ -70,8 +70,11 @@ public static class Fuzz
         return new Run(name, Seed(seed), count, watch.Elapsed);
     }
 
-    /// <summary>Checks a synchronous <paramref name="property"/> (see <see cref="CheckAsync{T}(string, ulong, int, Gen{T}, Func{T, Task}, Func{T, string}?, int)"/>).</summary>
-    public static Task<Run> CheckAsync<T>(string name, ulong seed, int count, Gen<T> generator, Action<T> property,
+    /// <summary>
+    /// Checks a synchronous <paramref name="property"/> (see <see cref="CheckAsync{T}"/>); named apart from it so that an
+    /// async lambda can never become an <c>async void</c> property whose failures nobody sees.
+    /// </summary>
+    public static Task<Run> CheckEachAsync<T>(string name, ulong seed, int count, Gen<T> generator, Action<T> property,
         Func<T, string>? describe = null, int maxSize = 100) =>
         CheckAsync(name, seed, count, generator, input =>
         {
