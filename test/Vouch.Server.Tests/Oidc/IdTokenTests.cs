@@ -191,6 +191,21 @@ public sealed class IdTokenTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_jku_forgery_verifies_against_the_attackers_own_jwks_which_counts_the_fetch()
+    {
+        // The control of the test above: the forgery is well made, and a fetch of the attacker's keys would be seen.
+        await using var attacker = new AttackerKeyServer();
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
+        var forged = JwtForgeries.Forge("attacker-key-behind-jku", Issue().Token, jwks, attacker, "admin@example.com");
+
+        var verdict = await NodePeers.VerifyJwtAsync(forged, attacker.JwksUrl, _server.Issuer, _server.Audience);
+
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+        Assert.Equal("admin@example.com", verdict.GetProperty("payload").GetProperty("sub").GetString());
+        Assert.True(attacker.Connections > 0);
+    }
+
+    [Fact]
     public async Task An_expired_token_is_refused_by_jose()
     {
         // A server whose clock is 30 minutes behind mints a token that expired 20 minutes ago.
