@@ -113,6 +113,28 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
         Assert.Contains("\"AccessKeyId\"", admitted.StandardOutput, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> Forgeries() => new(JwtForgeries.Names);
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task Rgw_refuses_a_forged_token_and_fetches_no_key_location_it_names(string forgery)
+    {
+        await using var attacker = new AttackerKeyServer();
+        var token = await world.Alice.RunAsync("credential", "token");
+        Assert.True(token.ExitCode == 0, token.StandardError);
+        using var http = new HttpClient();
+        var jwks = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(world.Vouch.Issuer + "/.well-known/jwks.json")).RootElement;
+        var forged = JwtForgeries.Forge(forgery, token.StandardOutput.Trim(), jwks, attacker, "mallory@example.com");
+
+        // The control: the same call with the real token gets credentials, so a refusal below is the forgery's.
+        var (realStatus, realBody) = await world.AssumeRoleAsync(token.StandardOutput.Trim(), world.AudienceRole);
+        var (status, body) = await world.AssumeRoleAsync(forged, world.AudienceRole);
+
+        Assert.True(realStatus == System.Net.HttpStatusCode.OK && realBody.Contains("<AccessKeyId>", StringComparison.Ordinal), $"RGW refused the real token: {(int)realStatus}");
+        Assert.True(status != System.Net.HttpStatusCode.OK && !body.Contains("<AccessKeyId>", StringComparison.Ordinal), $"RGW accepted the forgery {forgery}");
+        Assert.Equal(0, attacker.Connections);
+    }
+
     [Fact]
     public async Task A_token_from_an_issuer_rgw_does_not_trust_is_refused()
     {
@@ -166,6 +188,22 @@ public sealed class RgwWorld : IAsyncLifetime
         Bob.Dispose();
         if (Vouch is not null) await Vouch.DisposeAsync();
         if (Rgw is not null) await Rgw.DisposeAsync();
+    }
+
+    /// <summary>
+    /// Calls RGW's <c>AssumeRoleWithWebIdentity</c> for <paramref name="role"/> with <paramref name="token"/> as it is
+    /// (an unsigned STS request, as AWS takes it); the status and body say whether credentials came back.
+    /// </summary>
+    public async Task<(System.Net.HttpStatusCode Status, string Body)> AssumeRoleAsync(string token, string role)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var form = new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["Action"] = "AssumeRoleWithWebIdentity", ["Version"] = "2011-06-15", ["RoleArn"] = role,
+            ["RoleSessionName"] = "forgery-test", ["WebIdentityToken"] = token, ["DurationSeconds"] = "900",
+        });
+        using var response = await http.PostAsync(Rgw.Endpoint + "/", form);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     /// <summary>Runs vouch for <paramref name="user"/> with RGW as its STS.</summary>

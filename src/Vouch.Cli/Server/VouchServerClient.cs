@@ -56,15 +56,25 @@ public sealed class VouchServerClient(ServerConnections connections, string serv
 
     private async Task<TResponse> ReadAsync<TResponse>(HttpResponseMessage response, JsonTypeInfo<TResponse> responseType, CancellationToken cancellationToken)
     {
+        // Read as UTF-8 JSON whatever charset the answer claims (RFC 8259): a bogus charset is no reason to fail otherwise.
+        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
         if (response.IsSuccessStatusCode)
         {
-            return await response.Content.ReadFromJsonAsync(responseType, cancellationToken)
-                ?? throw new CliException(ExitCodes.Failed, $"the Vouch server at {server} answered with an empty body");
+            try
+            {
+                return JsonSerializer.Deserialize(body, responseType)
+                    ?? throw new CliException(ExitCodes.Failed, $"the Vouch server at {server} answered with an empty body");
+            }
+            catch (JsonException)
+            {
+                throw new CliException(ExitCodes.Failed,
+                    $"the Vouch server at {server} answered {(int)response.StatusCode} with a body that is not its JSON API: is --server the Vouch server's URL?");
+            }
         }
         ErrorResponse? error = null;
         try
         {
-            error = await response.Content.ReadFromJsonAsync(ProtocolJsonContext.Default.ErrorResponse, cancellationToken);
+            error = JsonSerializer.Deserialize(body, ProtocolJsonContext.Default.ErrorResponse);
         }
         catch (JsonException)
         {

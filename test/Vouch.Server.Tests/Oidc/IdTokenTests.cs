@@ -236,6 +236,39 @@ public sealed class IdTokenTests : IAsyncLifetime
         Assert.Equal("ERR_JWS_SIGNATURE_VERIFICATION_FAILED", verdict.GetProperty("code").GetString());
     }
 
+    /// <summary>The forgeries of <see cref="JwtForgeries"/> that no test above already shows jose refusing.</summary>
+    public static TheoryData<string> Forgeries() =>
+        new(JwtForgeries.Names.Except(["attacker-key-under-published-kid", "payload-tampered-after-signing"]));
+
+    [Theory]
+    [MemberData(nameof(Forgeries))]
+    public async Task A_forged_token_is_refused_by_jose_and_no_key_location_it_names_is_fetched(string forgery)
+    {
+        await using var attacker = new AttackerKeyServer();
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
+        var forged = JwtForgeries.Forge(forgery, Issue().Token, jwks, attacker, "admin@example.com");
+
+        var verdict = await VerifyWithJoseAsync(forged);
+
+        Assert.False(verdict.GetProperty("ok").GetBoolean(), $"jose accepted the forgery {forgery}: {verdict}");
+        Assert.Equal(0, attacker.Connections);
+    }
+
+    [Fact]
+    public async Task The_jku_forgery_verifies_against_the_attackers_own_jwks_which_counts_the_fetch()
+    {
+        // The control of the test above: the forgery is well made, and a fetch of the attacker's keys would be seen.
+        await using var attacker = new AttackerKeyServer();
+        var jwks = JsonDocument.Parse(await _server.Client.GetStringAsync(ApiRoutes.Jwks.TrimStart('/'))).RootElement;
+        var forged = JwtForgeries.Forge("attacker-key-behind-jku", Issue().Token, jwks, attacker, "admin@example.com");
+
+        var verdict = await NodePeers.VerifyJwtAsync(forged, attacker.JwksUrl, _server.Issuer, _server.Audience);
+
+        Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
+        Assert.Equal("admin@example.com", verdict.GetProperty("payload").GetProperty("sub").GetString());
+        Assert.True(attacker.Connections > 0);
+    }
+
     [Fact]
     public async Task An_expired_token_is_refused_by_jose()
     {

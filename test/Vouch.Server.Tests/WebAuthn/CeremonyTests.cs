@@ -1,5 +1,9 @@
+using System.Buffers.Text;
 using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Authenticators.Software;
@@ -253,6 +257,211 @@ public sealed class CeremonyTests : ApiUserTests
 
         Assert.Equal(HttpStatusCode.BadRequest, status);
         Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
+    }
+
+    /// <summary>
+    /// <paramref name="assertion"/> with its authenticator data and client data changed as given, then signed again with
+    /// <paramref name="key"/>'s private key: the signature is good, so only the server's other checks can refuse it.
+    /// </summary>
+    private static JsonObject Resign(JsonObject assertion, SoftwareCredential key, Func<byte[], byte[]>? authenticatorData = null, Func<JsonObject, JsonObject>? clientData = null)
+    {
+        var response = assertion["response"]!.AsObject();
+        var data = Base64Url.DecodeFromChars(response["authenticatorData"]!.GetValue<string>());
+        var client = JsonNode.Parse(Base64Url.DecodeFromChars(response["clientDataJSON"]!.GetValue<string>()))!.AsObject();
+        data = authenticatorData?.Invoke(data) ?? data;
+        var clientBytes = System.Text.Encoding.UTF8.GetBytes((clientData?.Invoke(client) ?? client).ToJsonString());
+        using var signer = ECDsa.Create();
+        signer.ImportPkcs8PrivateKey(Convert.FromBase64String(key.Export().PrivateKey), out _);
+        var signature = signer.SignData([.. data, .. SHA256.HashData(clientBytes)], HashAlgorithmName.SHA256, DSASignatureFormat.Rfc3279DerSequence);
+        response["authenticatorData"] = Base64Url.EncodeToString(data);
+        response["clientDataJSON"] = Base64Url.EncodeToString(clientBytes);
+        response["signature"] = Base64Url.EncodeToString(signature);
+        return assertion;
+    }
+
+    /// <summary><paramref name="field"/> of the assertion's response, changed by <paramref name="change"/> after signing.</summary>
+    private static JsonObject Tamper(JsonObject assertion, string field, Func<byte[], byte[]> change)
+    {
+        var response = assertion["response"]!.AsObject();
+        response[field] = Base64Url.EncodeToString(change(Base64Url.DecodeFromChars(response[field]!.GetValue<string>())));
+        return assertion;
+    }
+
+    private static async Task<(HttpStatusCode Status, string? Error)> RefusalAsync(Task<(HttpStatusCode Status, JsonElement Body)> login)
+    {
+        var (status, body) = await login;
+        return (status, body.ValueKind == JsonValueKind.Object && body.TryGetProperty("error", out var error) ? error.GetString() : null);
+    }
+
+    [Fact]
+    public async Task Login_is_refused_for_authenticator_data_changed_after_signing()
+    {
+        await Alice.EnrollAsync();
+
+        // Counter pushed up (a cloned key hiding its regression) and the signature left as it was.
+        var answer = await RefusalAsync(Alice.LoginAsync(a => Tamper(a, "authenticatorData", d => { d[36] ^= 0x40; return d; })));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task Login_is_refused_for_client_data_changed_after_signing()
+    {
+        await Alice.EnrollAsync();
+
+        // A field no other check reads: only the signature can tell.
+        var answer = await RefusalAsync(Alice.LoginAsync(a => Tamper(a, "clientDataJSON",
+            d => System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(d).Replace("\"crossOrigin\":false", "\"crossOrigin\":false,\"x\":1", StringComparison.Ordinal)))));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task Login_is_refused_for_a_correctly_signed_webauthn_create_client_data()
+    {
+        await Alice.EnrollAsync();
+
+        var answer = await RefusalAsync(Alice.LoginAsync(a => Resign(a, Alice.Key, clientData: c => { c["type"] = "webauthn.create"; return c; })));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task Login_is_refused_for_a_correctly_signed_assertion_without_user_presence()
+    {
+        await Alice.EnrollAsync();
+
+        var answer = await RefusalAsync(Alice.LoginAsync(a => Resign(a, Alice.Key, authenticatorData: d => { d[32] &= 0xFE; return d; })));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task The_resigning_helper_alone_does_not_make_a_login_fail()
+    {
+        // The control of the tests above: an assertion signed again unchanged logs in.
+        await Alice.EnrollAsync();
+
+        var (status, body) = await Alice.LoginAsync(a => Resign(a, Alice.Key));
+
+        Assert.True(status == HttpStatusCode.OK, body.ToString());
+    }
+
+    [Fact]
+    public async Task An_assertion_for_one_login_ceremony_presented_with_another_is_refused()
+    {
+        await Alice.EnrollAsync();
+        var (_, options) = await Alice.BeginLoginAsync();
+        var assertion = Alice.Key.GetAssertion(options, Alice.Origin);
+        // Another ceremony, begun by someone else: a login ceremony belongs to no user until it is answered.
+        using var bob = new ApiUser(Server, "bob@example.com");
+        var (otherCeremony, _) = await bob.BeginLoginAsync();
+
+        var answer = await RefusalAsync(Alice.PostAsync(ApiRoutes.Login, new { ceremony = otherCeremony, assertion }));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task An_assertion_signed_by_one_users_key_presented_with_another_users_credential_id_is_refused()
+    {
+        using var bob = new ApiUser(Server, "bob@example.com");
+        await Alice.EnrollAsync();
+        await bob.EnrollAsync();
+
+        // Alice's key signs; the assertion claims Bob's credential (and Bob's user handle).
+        var answer = await RefusalAsync(Alice.LoginAsync(a =>
+        {
+            a["id"] = Base64Url.EncodeToString(bob.Key.CredentialId);
+            a["rawId"] = Base64Url.EncodeToString(bob.Key.CredentialId);
+            a["response"]!["userHandle"] = Base64Url.EncodeToString(bob.Key.UserHandle!);
+            return a;
+        }));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+        Assert.Equal(HttpStatusCode.OK, (await bob.LoginAsync()).Status);
+    }
+
+    [Fact]
+    public async Task An_enrollment_answer_made_for_another_users_ceremony_is_refused()
+    {
+        using var bob = new ApiUser(Server, "bob@example.com");
+        var (_, aliceStarted) = await Alice.PostAsync(ApiRoutes.EnrollOptions, new { invite = await Alice.InviteAsync() });
+        var (_, bobStarted) = await bob.PostAsync(ApiRoutes.EnrollOptions, new { invite = await bob.InviteAsync() });
+        var credential = Alice.Key.MakeCredential(aliceStarted.GetProperty("options"), Alice.Origin);
+
+        var answer = await RefusalAsync(Alice.PostAsync(ApiRoutes.Enroll, new { ceremony = bobStarted.GetProperty("ceremony").GetString(), credential }));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+        await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        Assert.Empty(db.Credentials);
+    }
+
+    [Fact]
+    public async Task An_enrollment_answered_with_webauthn_get_client_data_is_refused()
+    {
+        var (_, started) = await Alice.PostAsync(ApiRoutes.EnrollOptions, new { invite = await Alice.InviteAsync() });
+        var credential = Alice.Key.MakeCredential(started.GetProperty("options"), Alice.Origin);
+        var response = credential["response"]!.AsObject();
+        var client = JsonNode.Parse(Base64Url.DecodeFromChars(response["clientDataJSON"]!.GetValue<string>()))!.AsObject();
+        client["type"] = "webauthn.get";
+        response["clientDataJSON"] = Base64Url.EncodeToString(System.Text.Encoding.UTF8.GetBytes(client.ToJsonString()));
+
+        var answer = await RefusalAsync(Alice.PostAsync(ApiRoutes.Enroll, new { ceremony = started.GetProperty("ceremony").GetString(), credential }));
+
+        Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.WebAuthnFailed), answer);
+    }
+
+    [Fact]
+    public async Task A_key_enrolled_for_alice_cannot_be_enrolled_again_with_an_invite_for_bob()
+    {
+        await Alice.EnrollAsync();
+        using var bob = new ApiUser(Server, "bob@example.com");
+        var (_, started) = await Alice.PostAsync(ApiRoutes.EnrollOptions, new { invite = await bob.InviteAsync() });
+        // Alice's own key (same credential id and key pair, copied so that Alice keeps her user handle) answers the
+        // ceremony of Bob's invite.
+        using var same = SoftwareCredential.Import(Alice.Key.Export());
+        var credential = same.MakeCredential(started.GetProperty("options"), Alice.Origin);
+
+        var (status, body) = await Alice.PostAsync(ApiRoutes.Enroll, new { ceremony = started.GetProperty("ceremony").GetString(), credential });
+        var login = await Alice.LoginAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, status);
+        Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
+        Assert.Equal("alice@example.com", login.Body.GetProperty("email").GetString());
+        await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        Assert.DoesNotContain(db.Users, u => u.Email == "bob@example.com");
+    }
+
+    [Fact]
+    public async Task An_invite_enrolls_for_its_own_email_whatever_the_request_claims()
+    {
+        using var bob = new ApiUser(Server, "bob@example.com");
+        // The holder of Bob's invite asks, in every field it can add, to be Alice.
+        var (_, started) = await bob.PostAsync(ApiRoutes.EnrollOptions, new { invite = await bob.InviteAsync(), email = "alice@example.com" });
+        var credential = bob.Key.MakeCredential(started.GetProperty("options"), bob.Origin);
+
+        var (status, body) = await bob.PostAsync(ApiRoutes.Enroll, new { ceremony = started.GetProperty("ceremony").GetString(), credential, email = "alice@example.com" });
+        var (loginStatus, login) = await bob.LoginAsync();
+
+        Assert.Equal("bob@example.com", started.GetProperty("options").GetProperty("user").GetProperty("name").GetString());
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("bob@example.com", body.GetProperty("email").GetString());
+        Assert.Equal(HttpStatusCode.OK, loginStatus);
+        Assert.Equal("bob@example.com", login.GetProperty("email").GetString());
+        await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        Assert.DoesNotContain(db.Users, u => u.Email == "alice@example.com");
+    }
+
+    [Fact]
+    public async Task A_guessed_invite_code_is_refused()
+    {
+        var codes = Enumerable.Range(0, 5).Select(_ => Vouch.Server.Users.InviteService.CodePrefix + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(24)));
+
+        var answers = new List<(HttpStatusCode, string?)>();
+        foreach (var code in codes) answers.Add(await RefusalAsync(Alice.PostAsync(ApiRoutes.EnrollOptions, new { invite = code })));
+
+        Assert.All(answers, a => Assert.Equal((HttpStatusCode.BadRequest, ErrorCodes.InvalidInvite), a));
     }
 
     [Fact]

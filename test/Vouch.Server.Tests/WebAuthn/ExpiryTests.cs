@@ -89,6 +89,34 @@ public sealed class ExpiryTests : ApiUserTests
         Assert.Equal(ErrorCodes.SessionRevoked, error.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData("POST", ApiRoutes.Token)]
+    [InlineData("GET", ApiRoutes.Session)]
+    [InlineData("POST", ApiRoutes.Logout)]
+    public async Task An_expired_and_a_revoked_session_are_refused_with_their_own_codes_on_every_bearer_endpoint(string method, string route)
+    {
+        var expired = await Alice.EnrollAndLoginAsync();
+        _time.Advance(SessionService.Lifetime);
+        var revoked = await Alice.LoginForSessionAsync();
+        // Only live sessions are revoked: the expired one stays expired.
+        await Server.Get<SessionService>().RevokeAsync(null, "alice@example.com", "admin:test", CancellationToken.None);
+
+        var expiredAnswer = await SendAsync(method, route, expired);
+        var revokedAnswer = await SendAsync(method, route, revoked);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, ErrorCodes.SessionExpired), expiredAnswer);
+        Assert.Equal((HttpStatusCode.Unauthorized, ErrorCodes.SessionRevoked), revokedAnswer);
+    }
+
+    private async Task<(HttpStatusCode, string?)> SendAsync(string method, string route, string session)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), route.TrimStart('/'));
+        if (method == "POST") request.Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json");
+        request.Headers.Authorization = new("Bearer", session);
+        using var response = await Server.Client.SendAsync(request);
+        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString());
+    }
+
     [Fact]
     public async Task An_assertion_made_for_another_rp_id_is_refused()
     {

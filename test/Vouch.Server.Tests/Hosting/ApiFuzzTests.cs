@@ -1,0 +1,318 @@
+using System.Buffers.Text;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FsCheck;
+using FsCheck.Fluent;
+using Vouch.Protocol;
+using Vouch.Server.Sessions;
+using Vouch.Server.Tests.WebAuthn;
+using Vouch.Server.WebAuthn;
+using Vouch.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Vouch.Server.Tests.Hosting;
+
+/// <summary>
+/// Generated hostile input on every route of <see cref="ApiRoutes"/>: random JSON shapes and types, huge numbers, deep
+/// nesting, invalid UTF-8, random bytes, random base64url in credential fields, and real ceremonies mutated. The
+/// answer is never a 5xx, and a refusal always carries a stable error code. Seeds are fixed (see <see cref="Fuzz"/>).
+/// </summary>
+public sealed class ApiFuzzTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private InProcessServer _server = null!;
+    private ApiUser _alice = null!;
+    private string _session = null!;
+
+    public async Task InitializeAsync()
+    {
+        // Limits high enough that the fuzzing is not simply answered 429.
+        _server = await InProcessServer.StartAsync(attestation: AttestationPolicy.Any, configure: settings => settings with
+        {
+            WebAuthn = settings.WebAuthn with { CeremoniesPerMinute = 100_000 },
+            Sessions = new SessionLimits { RequestsPerMinute = 100_000 },
+        });
+        _alice = new ApiUser(_server);
+        _session = await _alice.EnrollAndLoginAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        _alice.Dispose();
+        await _server.DisposeAsync();
+    }
+
+    private static readonly (string Method, string Route)[] Routes =
+    [
+        ("POST", ApiRoutes.EnrollOptions), ("POST", ApiRoutes.Enroll), ("POST", ApiRoutes.LoginOptions), ("POST", ApiRoutes.Login),
+        ("POST", ApiRoutes.Token), ("GET", ApiRoutes.Session), ("POST", ApiRoutes.Logout),
+        ("GET", ApiRoutes.Discovery), ("GET", ApiRoutes.Jwks), ("GET", ApiRoutes.Health),
+    ];
+
+    private static readonly string[] FieldNames =
+    [
+        "invite", "email", "ceremony", "credential", "assertion", "audience", "id", "rawId", "type", "response",
+        "clientDataJSON", "attestationObject", "authenticatorData", "signature", "userHandle", "clientExtensionResults",
+        "authenticatorAttachment", "transports", "", "__proto__", "constructor", "ceremony\u0000", "INVITE",
+    ];
+
+    /// <summary>A request: where, what body (bytes), with what content type, and whether with Alice's live session.</summary>
+    public sealed record Attempt(string Method, string Route, byte[] Body, string? ContentType, bool WithSession)
+    {
+        public override string ToString() =>
+            $"{Method} {Route} ({ContentType ?? "no content type"}{(WithSession ? ", with a session" : "")}): {Encoding.UTF8.GetString(Body)}";
+    }
+
+    private static Gen<string> Strings() => Gen.OneOf(
+        ArbMap.Default.GeneratorFor<string>().Select(s => s ?? ""),
+        Gen.Elements("", " ", "null", "\u0000", "\ud800", "\uffff", "vi_", "vs_", InviteLike(), "00000000-0000-0000-0000-000000000000",
+            "public-key", "webauthn.get", "webauthn.create", "http://127.0.0.1", "alice@example.com", "../../etc/passwd", "%00", "' OR 1=1 --"),
+        Base64Urls(),
+        Gen.Choose(1, 70_000).Select(n => new string('A', n)));
+
+    private static string InviteLike() => "vi_" + new string('A', 32);
+
+    private static Gen<string> Base64Urls() =>
+        Gen.Choose(0, 600).SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n)).Select(b => Base64Url.EncodeToString(b));
+
+    private static Gen<JsonNode?> Numbers() => Gen.OneOf(
+        ArbMap.Default.GeneratorFor<int>().Select(i => (JsonNode?)JsonValue.Create(i)),
+        ArbMap.Default.GeneratorFor<long>().Select(i => (JsonNode?)JsonValue.Create(i)),
+        ArbMap.Default.GeneratorFor<double>().Where(double.IsFinite).Select(d => (JsonNode?)JsonValue.Create(d)),
+        Gen.Elements("1e999", "-1e999", "99999999999999999999999999999999999999", "-0", "0.0000000000000000000000001", "1E+400")
+            .Select(n => JsonNode.Parse(n)));
+
+    /// <summary>Random JSON: objects keyed mostly by the API's own field names, any value type anywhere.</summary>
+    private static Gen<JsonNode?> Json() => Gen.Sized<JsonNode?>(size => Json(size));
+
+    private static Gen<JsonNode?> Json(int size)
+    {
+        var leaf = Gen.OneOf(
+            Gen.Constant<JsonNode?>(null),
+            ArbMap.Default.GeneratorFor<bool>().Select(b => (JsonNode?)JsonValue.Create(b)),
+            Numbers(),
+            Strings().Select(s => (JsonNode?)JsonValue.Create(s)));
+        if (size <= 1) return leaf;
+        var child = Gen.Resize(Gen.Sized<JsonNode?>(s => Json(s)), size / 3);
+        var key = Gen.OneOf(Gen.Elements(FieldNames), ArbMap.Default.GeneratorFor<string>().Select(s => s ?? ""));
+        var obj = Gen.Choose(0, 6).SelectMany(n => Gen.ListOf(Gen.Zip(key, child), n)).Select(pairs =>
+        {
+            var o = new JsonObject();
+            foreach (var (k, v) in pairs) o[k] = v?.DeepClone();
+            return (JsonNode?)o;
+        });
+        var array = Gen.Choose(0, 6).SelectMany(n => Gen.ListOf(child, n)).Select(items => (JsonNode?)new JsonArray(items.Select(i => i?.DeepClone()).ToArray()));
+        return Gen.Frequency((2, leaf), (5, obj), (2, array));
+    }
+
+    private static Gen<byte[]> Bodies() => Gen.Frequency(
+        (6, Json().Select(j => Encoding.UTF8.GetBytes(j?.ToJsonString() ?? "null"))),
+        // Deep nesting, past System.Text.Json's default depth.
+        (1, Gen.Zip(Gen.Choose(1, 5000), Gen.Elements("[", "{\"invite\":", "{\"credential\":{\"response\":")).Select(p =>
+            Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(p.Item2, p.Item1))))),
+        // Invalid UTF-8 inside a string of a real field.
+        (1, Gen.Zip(Gen.Elements(FieldNames), Gen.ArrayOf(Gen.Elements<byte>(0x80, 0xC0, 0xC3, 0xE2, 0xED, 0xF5, 0xFF, 0xFE, 0x28)))
+            .Select(p => (byte[])[.. Encoding.UTF8.GetBytes($"{{\"{p.Item1}\":\""), .. p.Item2, .. "\"}"u8])),
+        // Random bytes.
+        (1, ArbMap.Default.GeneratorFor<byte[]>()),
+        // Valid JSON cut anywhere.
+        (1, Json().SelectMany(j =>
+        {
+            var bytes = Encoding.UTF8.GetBytes(j?.ToJsonString() ?? "null");
+            return Gen.Choose(0, bytes.Length).Select(n => bytes[..n]);
+        })));
+
+    private static Gen<Attempt> Attempts() =>
+        from route in Gen.Elements(Routes)
+        from body in Bodies()
+        from contentType in Gen.Elements<string?>("application/json", "application/json", "application/json; charset=utf-8", "text/plain", null, "application/x-www-form-urlencoded")
+        from withSession in ArbMap.Default.GeneratorFor<bool>()
+        select new Attempt(route.Method, route.Route, body, contentType, withSession);
+
+    private async Task<(HttpStatusCode Status, string Body, string? MediaType)> SendAsync(Attempt attempt)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(attempt.Method), attempt.Route.TrimStart('/'));
+        var content = new ByteArrayContent(attempt.Body);
+        content.Headers.ContentType = attempt.ContentType is null ? null : MediaTypeHeaderValue.Parse(attempt.ContentType);
+        request.Content = content;
+        // Never on logout: the other routes would then only ever see a revoked session.
+        if (attempt.WithSession && attempt.Route != ApiRoutes.Logout) request.Headers.Authorization = new("Bearer", _session);
+        using var response = await _server.Client.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>No 5xx; a refusal is JSON with a stable error code (lower-case words joined by underscores).</summary>
+    private static void AssertCleanAnswer(HttpStatusCode status, string body, string? mediaType)
+    {
+        Assert.True((int)status < 500, $"answered {(int)status}: {body}");
+        if ((int)status < 400) return;
+        Assert.Equal("application/json", mediaType);
+        var error = JsonDocument.Parse(body).RootElement.GetProperty("error").GetString();
+        Assert.Matches("^[a-z]+(_[a-z]+)*$", error);
+    }
+
+    [Fact]
+    public async Task Random_requests_on_every_route_never_get_a_server_error()
+    {
+        var run = await Fuzz.CheckAsync("random requests on every route", seed: 20261201, count: 600, Attempts(), async attempt =>
+        {
+            var (status, body, mediaType) = await SendAsync(attempt);
+            AssertCleanAnswer(status, body, mediaType);
+        }, maxSize: 60);
+
+        output.WriteLine(run.ToString());
+    }
+
+    /// <summary>A change to one part of a WebAuthn response: which field, and what is done to it.</summary>
+    public sealed record Mutation(string Field, string Kind, int Position, byte[] Bytes, JsonNode? Value)
+    {
+        public override string ToString() => $"{Kind} {Field} at {Position} ({Convert.ToHexString(Bytes)}; {Value?.ToJsonString() ?? "null"})";
+    }
+
+    private static Gen<Mutation> Mutations(params string[] fields) =>
+        from field in Gen.Elements(fields.Concat(["id", "rawId", "type", "response", "clientExtensionResults"]).ToArray())
+        from kind in Gen.Elements("flip-bit", "truncate", "append", "random-base64url", "random-json", "remove", "set-byte")
+        from position in Gen.Choose(0, 4000)
+        from bytes in Gen.Choose(1, 64).SelectMany(n => Gen.ArrayOf(ArbMap.Default.GeneratorFor<byte>(), n))
+        from value in Gen.Resize(Json(), 8)
+        select new Mutation(field, kind, position, bytes, value);
+
+    /// <summary>Applies <paramref name="mutation"/> to <paramref name="credential"/> (a response field, or a top-level one).</summary>
+    private static JsonObject Apply(JsonObject credential, Mutation mutation)
+    {
+        var holder = credential.ContainsKey(mutation.Field) ? credential : credential["response"]!.AsObject();
+        if (mutation.Kind == "remove")
+        {
+            holder.Remove(mutation.Field);
+            return credential;
+        }
+        if (mutation.Kind == "random-json")
+        {
+            holder[mutation.Field] = mutation.Value?.DeepClone();
+            return credential;
+        }
+        var current = holder[mutation.Field] is JsonValue v && v.TryGetValue<string>(out var text) ? text : "";
+        byte[] bytes;
+        try
+        {
+            bytes = Base64Url.DecodeFromChars(current);
+        }
+        catch (FormatException)
+        {
+            bytes = Encoding.UTF8.GetBytes(current);
+        }
+        var at = bytes.Length == 0 ? 0 : mutation.Position % bytes.Length;
+        bytes = mutation.Kind switch
+        {
+            "flip-bit" when bytes.Length > 0 => Flip(bytes, at, mutation.Bytes[0] % 8),
+            "truncate" => bytes[..at],
+            "append" => [.. bytes, .. mutation.Bytes],
+            "random-base64url" => mutation.Bytes,
+            "set-byte" when bytes.Length > 0 => Set(bytes, at, mutation.Bytes[0]),
+            _ => bytes,
+        };
+        holder[mutation.Field] = Base64Url.EncodeToString(bytes);
+        return credential;
+
+        static byte[] Flip(byte[] b, int at, int bit) { b[at] ^= (byte)(1 << bit); return b; }
+        static byte[] Set(byte[] b, int at, byte value) { b[at] = value; return b; }
+    }
+
+    [Fact]
+    public async Task Mutated_real_login_ceremonies_are_refused_cleanly()
+    {
+        var run = await Fuzz.CheckAsync("mutated login assertions", seed: 20261202, count: 300,
+            Mutations("clientDataJSON", "authenticatorData", "signature", "userHandle"), async mutation =>
+            {
+                var (ceremony, options) = await _alice.BeginLoginAsync();
+                var assertion = Apply(_alice.Key.GetAssertion(options, _alice.Origin), mutation);
+                using var content = new StringContent(new JsonObject { ["ceremony"] = ceremony, ["assertion"] = assertion }.ToJsonString(), Encoding.UTF8, "application/json");
+                using var response = await _server.Client.PostAsync(ApiRoutes.Login.TrimStart('/'), content);
+                AssertCleanAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType);
+            });
+
+        output.WriteLine(run.ToString());
+    }
+
+    [Fact]
+    public async Task Mutated_real_enrollment_ceremonies_are_refused_cleanly()
+    {
+        var run = await Fuzz.CheckAsync("mutated enrollment attestations", seed: 20261203, count: 250,
+            Mutations("clientDataJSON", "attestationObject"), async mutation =>
+            {
+                using var user = new ApiUser(_server, $"user{Guid.NewGuid():N}@example.com");
+                var (_, started) = await user.PostAsync(ApiRoutes.EnrollOptions, new { invite = await user.InviteAsync() });
+                var credential = Apply(user.Key.MakeCredential(started.GetProperty("options"), user.Origin), mutation);
+                using var content = new StringContent(new JsonObject { ["ceremony"] = started.GetProperty("ceremony").GetString(), ["credential"] = credential }.ToJsonString(), Encoding.UTF8, "application/json");
+                using var response = await _server.Client.PostAsync(ApiRoutes.Enroll.TrimStart('/'), content);
+                AssertCleanAnswer(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Content.Headers.ContentType?.MediaType);
+            });
+
+        output.WriteLine(run.ToString());
+    }
+
+    [Fact]
+    public async Task Random_base64url_in_every_credential_field_of_a_real_ceremony_is_refused_as_a_webauthn_failure()
+    {
+        var fields =
+            from id in Base64Urls()
+            from data in Base64Urls()
+            from signature in Base64Urls()
+            from client in Base64Urls()
+            from handle in Base64Urls()
+            from enrollment in ArbMap.Default.GeneratorFor<bool>()
+            select (Id: id, Data: data, Signature: signature, Client: client, Handle: handle, Enrollment: enrollment);
+        var run = await Fuzz.CheckAsync("random base64url credential fields", seed: 20261204, count: 200, fields, async f =>
+        {
+            var (id, data, signature, client, handle, enrollment) = f;
+            string ceremony;
+            JsonObject response;
+            if (enrollment)
+            {
+                var (_, started) = await _alice.PostAsync(ApiRoutes.EnrollOptions, new { invite = await _alice.InviteAsync() });
+                ceremony = started.GetProperty("ceremony").GetString()!;
+                response = new JsonObject { ["attestationObject"] = data, ["clientDataJSON"] = client };
+            }
+            else
+            {
+                ceremony = (await _alice.BeginLoginAsync()).Ceremony;
+                response = new JsonObject { ["authenticatorData"] = data, ["signature"] = signature, ["clientDataJSON"] = client, ["userHandle"] = handle };
+            }
+            var credential = new JsonObject { ["id"] = id, ["rawId"] = id, ["type"] = "public-key", ["response"] = response };
+            var (status, body) = await _alice.PostAsync(enrollment ? ApiRoutes.Enroll : ApiRoutes.Login,
+                enrollment ? new { ceremony, credential } : (object)new { ceremony, assertion = credential });
+
+            Assert.Equal(HttpStatusCode.BadRequest, status);
+            Assert.Equal(ErrorCodes.WebAuthnFailed, body.GetProperty("error").GetString());
+        }, f => $"{f}");
+
+        output.WriteLine(run.ToString());
+    }
+
+    [Fact]
+    public async Task Random_bearer_values_are_refused_as_invalid_sessions()
+    {
+        var printable = Gen.Choose(0x20, 0x7e).Select(c => (char)c);
+        var bearers = Gen.OneOf(
+            Gen.Choose(0, 200).SelectMany(n => Gen.ArrayOf(printable, n)).Select(c => new string(c).Trim()),
+            Gen.Choose(0, 40).SelectMany(n => Gen.ArrayOf(printable, n)).Select(c => SessionService.TokenPrefix + new string(c).Trim()),
+            Base64Urls().Select(b => SessionService.TokenPrefix + b));
+        var cases = Gen.Zip(bearers, Gen.Elements(("POST", ApiRoutes.Token), ("GET", ApiRoutes.Session), ("POST", ApiRoutes.Logout)));
+        var run = await Fuzz.CheckAsync("random bearer values", seed: 20261205, count: 300, cases, async c =>
+        {
+            using var request = new HttpRequestMessage(new HttpMethod(c.Item2.Item1), c.Item2.Item2.TrimStart('/'));
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + c.Item1);
+            using var response = await _server.Client.SendAsync(request);
+            var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            Assert.Equal(ErrorCodes.InvalidSession, body.GetProperty("error").GetString());
+        });
+
+        output.WriteLine(run.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await _alice.TokenAsync(_session)).Status);
+    }
+}
