@@ -7,7 +7,8 @@ namespace Vouch.EndToEnd.Tests;
 /// Ceph RGW as a validating STS: it fetches the Vouch server's discovery document and JWKS, checks the token's
 /// signature, issuer, audience and expiry, and applies the trust policies of the AWS documentation.
 /// </summary>
-public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
+[Collection(RgwTests.Name)]
+public sealed class RgwEndToEndTests(RgwWorld world)
 {
     /// <summary>Runs vouch for <paramref name="user"/> with RGW as its STS.</summary>
     private Task<ProcessResult> VouchAsync(CliSandbox user, params string[] arguments) => world.VouchAsync(user, arguments);
@@ -148,6 +149,13 @@ public sealed class RgwEndToEndTests(RgwWorld world) : IClassFixture<RgwWorld>
         Assert.Equal(6, result.ExitCode);
         Assert.Empty(result.StandardOutput);
     }
+}
+
+/// <summary>Test classes that share one <see cref="RgwWorld"/> (Ceph takes a while to start) for the run.</summary>
+[CollectionDefinition(Name)]
+public sealed class RgwTests : ICollectionFixture<RgwWorld>
+{
+    public const string Name = "rgw";
 }
 
 /// <summary>One Ceph RGW, one Vouch server registered with it, three roles and two logged-in users, shared by the tests.</summary>

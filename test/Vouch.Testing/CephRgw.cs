@@ -1,4 +1,7 @@
 using System.Globalization;
+using Amazon.Runtime;
+using Amazon.SecurityToken;
+using Amazon.SecurityToken.Model;
 
 namespace Vouch.Testing;
 
@@ -11,8 +14,17 @@ public sealed class CephRgw : IAsyncDisposable
     private const string AdminKey = "VOUCHTESTADMIN00000";
     private const string AdminSecret = "vouchtestadminsecret000000000000000000000";
     private readonly TemporaryDirectory _directory;
+    private readonly Lazy<AmazonSecurityTokenServiceClient> _sts;
 
-    private CephRgw(TemporaryDirectory directory, int port) => (_directory, Endpoint) = (directory, $"http://127.0.0.1:{port}");
+    private CephRgw(TemporaryDirectory directory, int port)
+    {
+        (_directory, Endpoint) = (directory, $"http://127.0.0.1:{port}");
+        // No retries: every refusal is RGW's answer to that one token.
+        _sts = new(() => new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), new AmazonSecurityTokenServiceConfig
+        {
+            ServiceURL = Endpoint, AuthenticationRegion = "us-east-1", MaxErrorRetry = 0, Timeout = TimeSpan.FromSeconds(30),
+        }));
+    }
 
     /// <summary>The S3, IAM and STS endpoint.</summary>
     public string Endpoint { get; }
@@ -64,6 +76,29 @@ public sealed class CephRgw : IAsyncDisposable
         return $"arn:aws:iam:::role/{name}";
     }
 
+    /// <summary>
+    /// One unsigned <c>AssumeRoleWithWebIdentity</c> of <paramref name="roleArn"/> with <paramref name="token"/>, as the
+    /// CLI makes it (RGW fetches the issuer's discovery document and JWKS for it): whether RGW gave credentials, or
+    /// the error code it refused with.
+    /// </summary>
+    public async Task<WebIdentityAnswer> AssumeRoleWithWebIdentityAsync(string roleArn, string token, string sessionName)
+    {
+        try
+        {
+            var response = await _sts.Value.AssumeRoleWithWebIdentityAsync(new AssumeRoleWithWebIdentityRequest
+            {
+                RoleArn = roleArn,
+                RoleSessionName = sessionName,
+                WebIdentityToken = token,
+            });
+            return new WebIdentityAnswer(!string.IsNullOrEmpty(response.Credentials?.AccessKeyId), null);
+        }
+        catch (AmazonServiceException e)
+        {
+            return new WebIdentityAnswer(false, $"{e.ErrorCode} ({(int)e.StatusCode})");
+        }
+    }
+
     private Task IamAsync(params string[] arguments) =>
         AdminAsync("aws", ["--endpoint-url", Endpoint, "--output", "text", "iam", .. arguments]);
 
@@ -91,8 +126,12 @@ public sealed class CephRgw : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_sts.IsValueCreated) _sts.Value.Dispose();
         await ProcessRunner.RunAsync("bash", [Path.Combine(RepositoryPaths.PeersDirectory, "ceph", "stop-ceph.sh"), Path.Combine(_directory.Path, "ceph")],
             timeout: TimeSpan.FromSeconds(60));
         _directory.Dispose();
     }
 }
+
+/// <summary>RGW's answer to <c>AssumeRoleWithWebIdentity</c>: credentials issued, or the error code (and HTTP status) of its refusal.</summary>
+public sealed record WebIdentityAnswer(bool Issued, string? Error);
