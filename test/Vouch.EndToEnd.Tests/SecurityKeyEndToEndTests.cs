@@ -54,6 +54,8 @@ public sealed class SecurityKeyEndToEndTests : IAsyncLifetime
         var verdict = await NodePeers.VerifyJwtAsync(token.StandardOutput.Trim(), World.Issuer + "/.well-known/jwks.json", World.Issuer, World.Issuer["http://".Length..]);
         Assert.True(verdict.GetProperty("ok").GetBoolean(), verdict.ToString());
         Assert.Equal(Email, verdict.GetProperty("payload").GetProperty("sub").GetString());
+        // The attestation chained to the configured roots: the key is proven hardware, and the PIN was asked.
+        Assert.Equal("""["hwk","pin"]""", verdict.GetProperty("payload").GetProperty("amr").GetRawText());
     }
 
     [Fact]

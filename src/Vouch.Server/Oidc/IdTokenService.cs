@@ -16,6 +16,12 @@ public sealed record IdTokenRequest
 
     /// <summary>The <c>aud</c>; default: the configured audience.</summary>
     public string? Audience { get; init; }
+
+    /// <summary>
+    /// Whether the session's key was proven hardware at enrollment: <c>amr</c> is then <c>["hwk","pin"]</c>, otherwise
+    /// only <c>["pop"]</c> (proof of possession of some key; nothing proven about where the key lives or its PIN).
+    /// </summary>
+    public bool HardwareKey { get; init; }
 }
 
 /// <summary>A minted token with the facts the audit log records (never the token itself).</summary>
@@ -23,7 +29,7 @@ public sealed record IssuedIdToken(string Token, string Jti, string Kid, string 
 
 /// <summary>
 /// Mints ES256 ID tokens with the claims of DESIGN.md: <c>iat</c>/<c>nbf</c> 60 s back for clock skew, <c>exp</c>
-/// the configured lifetime after <c>iat</c>, a fresh <c>jti</c>, <c>amr</c> ["hwk","pin"], and AWS session tags.
+/// the configured lifetime after <c>iat</c>, a fresh <c>jti</c>, <c>amr</c> (["hwk","pin"] for a key proven hardware, else ["pop"]), and AWS session tags.
 /// </summary>
 public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, TimeProvider time)
 {
@@ -32,6 +38,8 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
     /// <summary>AWS reads the source identity from this claim; it cannot be changed later, even across chained roles.</summary>
     public const string AwsSourceIdentityClaim = "https://aws.amazon.com/source_identity";
     private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(60);
+    private static readonly string[] HardwareAmr = ["hwk", "pin"];
+    private static readonly string[] ProofOfPossessionAmr = ["pop"];
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     public Outcome<IssuedIdToken> Issue(IdTokenRequest request)
@@ -71,7 +79,7 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
                 ["email_verified"] = true,
                 ["hd"] = domain,
                 ["jti"] = jti,
-                ["amr"] = new[] { "hwk", "pin" },
+                ["amr"] = request.HardwareKey ? HardwareAmr : ProofOfPossessionAmr,
                 [AwsTagsClaim] = new Dictionary<string, object>
                 {
                     ["principal_tags"] = new Dictionary<string, object>

@@ -13,7 +13,7 @@ public sealed class TokenEndpoint(IdTokenService tokens, AuditLog audit)
 {
     public async Task<IResult> IssueAsync(AuthenticatedSession session, string? audience, HttpContext context)
     {
-        var issued = tokens.Issue(new IdTokenRequest { Email = session.User.Email, Domain = session.User.Domain, Audience = audience });
+        var issued = tokens.Issue(new IdTokenRequest { Email = session.User.Email, Domain = session.User.Domain, Audience = audience, HardwareKey = session.HardwareKey });
         if (!issued.Succeeded) return ApiResults.Refuse(issued.Problem);
         var token = issued.Value;
         await audit.WriteAsync(context.RequestAborted, new AuditEntry

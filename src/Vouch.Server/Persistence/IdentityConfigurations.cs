@@ -61,6 +61,7 @@ internal sealed class CredentialConfiguration : IEntityTypeConfiguration<Credent
         builder.Property(c => c.RevokedAt).HasColumnName("revoked_at");
         builder.Property(c => c.RevokedBy).HasColumnName("revoked_by").HasMaxLength(320);
         builder.Property(c => c.LockedAt).HasColumnName("locked_at");
+        builder.Property(c => c.HardwareAttested).HasColumnName("hardware_attested");
         builder.Property(c => c.Version).HasColumnName("version").IsConcurrencyToken();
     }
 }

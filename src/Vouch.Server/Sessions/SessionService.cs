@@ -10,10 +10,12 @@ namespace Vouch.Server.Sessions;
 /// <summary>A new session: the bearer token (never stored) and when the session ends.</summary>
 public sealed record CreatedSession(string Token, Guid Id, DateTimeOffset ExpiresAt);
 
-/// <summary>A live session presented with a request, and its user.</summary>
-public sealed record AuthenticatedSession(SessionRecord Session, UserRecord User)
+/// <summary>
+/// A live session presented with a request, and its user; <see cref="HardwareKey"/> when it was opened with a key
+/// whose attestation proved it hardware.
+/// </summary>
+public sealed record AuthenticatedSession(SessionRecord Session, UserRecord User, bool HardwareKey = false)
 {
-
     /// <summary>How the audit log names the session's user.</summary>
     public string Actor => "user:" + User.Email;
 }
@@ -75,6 +77,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
                 Session = s,
                 User = u,
                 KeyRevoked = db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)),
+                HardwareKey = db.Credentials.Any(c => c.Id == s.CredentialId && c.HardwareAttested),
             })
             .SingleOrDefaultAsync(cancellationToken);
         if (found is null) return Unknown;
@@ -84,7 +87,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             return new Problem(ErrorCodes.SessionRevoked, "the session was revoked: run 'vouch login'", StatusCodes.Status401Unauthorized);
         if (found.Session.ExpiresAt <= time.GetUtcNow())
             return new Problem(ErrorCodes.SessionExpired, "the session expired: run 'vouch login'", StatusCodes.Status401Unauthorized);
-        return new AuthenticatedSession(found.Session, found.User);
+        return new AuthenticatedSession(found.Session, found.User, found.HardwareKey);
     }
 
     private static readonly Problem Unknown =

@@ -16,6 +16,13 @@ public sealed class CredentialRecord
 
     public required Guid AaGuid { get; init; }
     public required string AttestationFormat { get; init; }
+
+    /// <summary>
+    /// Whether enrollment proved this a hardware key of a trusted vendor (its attestation chained to the policy's
+    /// roots); only then do tokens say <c>amr</c> <c>hwk</c>. False under <c>--attestation any</c> and for keys
+    /// enrolled before this was recorded.
+    /// </summary>
+    public bool HardwareAttested { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? LastUsedAt { get; set; }
 

@@ -110,6 +110,7 @@ public sealed class EnrollmentService(
                 SignCount = credential.SignCount,
                 AaGuid = credential.AaGuid,
                 AttestationFormat = credential.AttestationFormat ?? "none",
+                HardwareAttested = options.Attestation.ProvesHardware,
                 CreatedAt = now,
             });
             await audit.AppendAsync(write, cancellationToken, new AuditEntry

@@ -25,9 +25,9 @@ public sealed class IdTokenTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
-    private IssuedIdToken Issue(string email = "alice@example.com", string? domain = null)
+    private IssuedIdToken Issue(string email = "alice@example.com", string? domain = null, bool hardwareKey = true)
     {
-        var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email, Domain = domain });
+        var result = _server.Get<IdTokenService>().Issue(new IdTokenRequest { Email = email, Domain = domain, HardwareKey = hardwareKey });
         Assert.True(result.Succeeded, result.Problem?.Description);
         return result.Value;
     }
@@ -64,6 +64,15 @@ public sealed class IdTokenTests : IAsyncLifetime
         Assert.Equal(
             """{"principal_tags":{"email":["alice@example.com"],"domain":["example.com"]},"transitive_tag_keys":["email","domain"]}""",
             payload.RootElement.GetProperty("https://aws.amazon.com/tags").GetRawText());
+    }
+
+    [Fact]
+    public void A_key_not_proven_hardware_gets_only_proof_of_possession_in_amr()
+    {
+        var token = new JsonWebToken(Issue(hardwareKey: false).Token);
+
+        using var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(token.EncodedPayload));
+        Assert.Equal("""["pop"]""", payload.RootElement.GetProperty("amr").GetRawText());
     }
 
     [Fact]

@@ -97,6 +97,24 @@ public sealed class AttestationPolicyTests
         Assert.Empty(db.Credentials);
     }
 
+    [Theory]
+    [InlineData(true, """["hwk","pin"]""")]
+    [InlineData(false, """["pop"]""")]
+    public async Task Tokens_say_hwk_only_when_the_attestation_policy_proved_the_key_hardware(bool checkedPolicy, string amr)
+    {
+        var (root, attestation) = AttestationChains.Create("Trusted Vendor");
+        await using var server = await InProcessServer.StartAsync(attestation: checkedPolicy ? Trusting(root) : AttestationPolicy.Any);
+        using var alice = new ApiUser(server);
+        alice.Key.AttestationCertificate = attestation;
+
+        var session = await alice.EnrollAndLoginAsync();
+        var (status, body) = await alice.TokenAsync(session);
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        var payload = System.Text.Json.JsonDocument.Parse(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(body.GetProperty("id_token").GetString()!.Split('.')[1]));
+        Assert.Equal(amr, payload.RootElement.GetProperty("amr").GetRawText());
+    }
+
     [Fact]
     public async Task The_yubikey_policy_refuses_a_software_key_and_says_why()
     {

@@ -340,6 +340,10 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<bool>("HardwareAttested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("hardware_attested");
+
                     b.Property<DateTimeOffset?>("LastUsedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_used_at");

@@ -335,6 +335,10 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("created_at");
 
+                    b.Property<bool>("HardwareAttested")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("hardware_attested");
+
                     b.Property<long?>("LastUsedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_used_at");
