@@ -121,7 +121,7 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
             env.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         // As a shell user runs it: eval "$(vouch credential aws --format env)".
         var evaluated = await ProcessRunner.RunAsync("bash", ["-c", "eval \"$1\" && printf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\" \"$AWS_REGION\"", "bash", env.StandardOutput]);
-        Assert.Equal([key, json.GetProperty("session_token").GetString(), "us-east-1"], evaluated.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal([key!, json.GetProperty("session_token").GetString()!, "us-east-1"], evaluated.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(Role, json.GetProperty("role_arn").GetString());
         Assert.Equal("arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com", json.GetProperty("assumed_role_arn").GetString());
     }
