@@ -127,7 +127,7 @@ public sealed class AgentListenerTests : IDisposable
         switch (kind)
         {
             case "a 0755 directory":
-                Directory.CreateDirectory(directory, Private | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                Directory.CreateDirectory(directory);
                 File.SetUnixFileMode(directory, (UnixFileMode)0x1ED);
                 break;
             case "a symbolic link":
@@ -138,9 +138,11 @@ public sealed class AgentListenerTests : IDisposable
             default:
                 // Made by nobody in a directory anyone may write, as in /tmp.
                 File.SetUnixFileMode(_directory, (UnixFileMode)0x3FF);
-                var made = System.Diagnostics.Process.Start("runuser", ["-u", "nobody", "--", "mkdir", "-m", "700", directory])!;
-                made.WaitForExit();
-                Assert.Equal(0, made.ExitCode);
+                using (var made = System.Diagnostics.Process.Start("runuser", ["-u", "nobody", "--", "mkdir", "-m", "700", directory])!)
+                {
+                    made.WaitForExit();
+                    Assert.Equal(0, made.ExitCode);
+                }
                 break;
         }
     }
