@@ -47,7 +47,7 @@ public sealed class AgentListenerTests : IDisposable
     [Fact]
     public async Task An_agent_that_closes_the_connection_without_answering_is_an_agent_failure_not_a_missing_session()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Paths.AgentSocket)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(Paths.AgentSocket)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Paths.AgentSocket));
         listener.Listen(1);
@@ -75,6 +75,76 @@ public sealed class AgentListenerTests : IDisposable
             ExitCodes.Ok, ExitCodes.Failed, ExitCodes.Usage, ExitCodes.NotLoggedIn, ExitCodes.NoKey,
             ExitCodes.ServerUnreachable, ExitCodes.AwsRefused, ExitCodes.BadConfiguration, ExitCodes.Refused, ExitCodes.DoctorFoundProblems,
         });
+    }
+
+    [Fact]
+    public async Task The_agent_creates_its_missing_directory_private_to_its_user()
+    {
+        using var stop = new CancellationTokenSource();
+        var listening = await StartAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true }), stop.Token);
+        var answer = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Ping });
+        await stop.CancelAsync();
+        await listening;
+
+        Assert.True(answer?.Ok);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Paths.AgentDirectory));
+    }
+
+    [Theory]
+    [InlineData("a 0755 directory", "has mode 0755, not 0700")]
+    [InlineData("a symbolic link", "is a symbolic link")]
+    [InlineData("another user's directory", "belongs to another user (uid 65534)")]
+    public async Task Neither_client_nor_agent_uses_an_agent_directory_that_is_not_privately_its_users(string kind, string problem)
+    {
+        var directory = Paths.AgentDirectory;
+        UnsafeDirectory(kind, directory);
+        // A listener already in that directory, as someone who controls it would leave: the client must not even connect.
+        using var planted = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        planted.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Paths.AgentSocket));
+        planted.Listen(1);
+        var accepting = planted.AcceptAsync();
+
+        var client = await Assert.ThrowsAsync<CliException>(() => AgentClient.SendAsync(Paths, new AgentRequest
+        {
+            Op = AgentOperations.Login, Server = "https://vouch.example.com", Session = "vs_secret", Email = "alice@example.com", ExpiresAt = DateTimeOffset.UtcNow.AddHours(8),
+        }));
+        var agent = await Assert.ThrowsAsync<CliException>(() => new AgentListener(Paths, _log).RunAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true }), CancellationToken.None));
+        await Task.Delay(200);
+
+        Assert.False(accepting.IsCompleted, "the client connected to the planted socket");
+        Assert.False(File.Exists(Paths.AgentPidFile), "the agent started");
+        Assert.Equal((ExitCodes.BadConfiguration, ExitCodes.BadConfiguration), (client.ExitCode, agent.ExitCode));
+        Assert.StartsWith($"the agent directory {directory} {problem}", client.Message, StringComparison.Ordinal);
+        Assert.Contains(": nothing was sent to it;", client.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"the agent directory {directory} {problem}", agent.Message, StringComparison.Ordinal);
+        Assert.Contains(": the agent will not listen there;", agent.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Makes <paramref name="directory"/> unsafe in the way <paramref name="kind"/> names; the socket can still be bound in it (the tests run as root).</summary>
+    private void UnsafeDirectory(string kind, string directory)
+    {
+        const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+        switch (kind)
+        {
+            case "a 0755 directory":
+                Directory.CreateDirectory(directory);
+                File.SetUnixFileMode(directory, (UnixFileMode)0x1ED);
+                break;
+            case "a symbolic link":
+                // To a directory that is private and the user's own: only the link itself is wrong.
+                var real = Directory.CreateDirectory(Path.Combine(_directory, "real"), Private).FullName;
+                File.CreateSymbolicLink(directory, real);
+                break;
+            default:
+                // Made by nobody in a directory anyone may write, as in /tmp.
+                File.SetUnixFileMode(_directory, (UnixFileMode)0x3FF);
+                using (var made = System.Diagnostics.Process.Start("runuser", ["-u", "nobody", "--", "mkdir", "-m", "700", directory])!)
+                {
+                    made.WaitForExit();
+                    Assert.Equal(0, made.ExitCode);
+                }
+                break;
+        }
     }
 
     /// <summary>Starts the listener and waits until it accepts connections (its PID file is written after it listens).</summary>

@@ -116,6 +116,64 @@ public sealed class AwsConfigEditorTests : IDisposable
     }
 
     [Fact]
+    public void A_symlinked_config_stays_a_link_and_the_file_it_points_to_is_replaced_with_its_mode()
+    {
+        // As a dotfile manager leaves it: ~/.aws/config -> ../dotfiles/aws-config (relative), the file 0644.
+        var dotfile = Path.Combine(_directory, "dotfiles", "aws-config");
+        Directory.CreateDirectory(Path.GetDirectoryName(dotfile)!);
+        File.WriteAllText(dotfile, "[default]\nregion = us-east-1\n");
+        File.SetUnixFileMode(dotfile, (UnixFileMode)0x1A4);
+        var config = Path.Combine(_directory, ".aws", "config");
+        Directory.CreateDirectory(Path.GetDirectoryName(config)!);
+        File.CreateSymbolicLink(config, Path.Combine("..", "dotfiles", "aws-config"));
+
+        AwsConfigEditor.Write(config, "vouch", Settings(), force: false);
+
+        Assert.Equal(Path.Combine("..", "dotfiles", "aws-config"), new FileInfo(config).LinkTarget);
+        Assert.StartsWith("[default]\nregion = us-east-1\n\n[profile vouch]\n" + AwsConfigEditor.Marker, File.ReadAllText(dotfile), StringComparison.Ordinal);
+        Assert.Equal((UnixFileMode)0x1A4, File.GetUnixFileMode(dotfile));
+        Assert.Equal(["aws-config"], Directory.GetFiles(Path.GetDirectoryName(dotfile)!).Select(Path.GetFileName));
+        Assert.Equal(["config"], Directory.GetFiles(Path.GetDirectoryName(config)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_link_planted_at_the_temporary_name_is_neither_followed_nor_overwritten()
+    {
+        var config = Path.Combine(_directory, "config");
+        File.WriteAllText(config, "[default]\nregion = us-east-1\n");
+        var victim = Path.Combine(_directory, "victim");
+        File.WriteAllText(victim, "not yours\n");
+        var planted = Path.Combine(_directory, ".config.vouch-planted");
+        File.CreateSymbolicLink(planted, victim);
+        var names = new Queue<string>([".config.vouch-planted", ".config.vouch-fresh"]);
+
+        AwsConfigEditor.Write(config, "vouch", Settings(), force: false, _ => names.Dequeue());
+
+        Assert.Equal("not yours\n", File.ReadAllText(victim));
+        Assert.Equal(victim, new FileInfo(planted).LinkTarget);
+        Assert.Contains("[profile vouch]", File.ReadAllText(config), StringComparison.Ordinal);
+        Assert.Null(new FileInfo(config).LinkTarget);
+        Assert.False(File.Exists(Path.Combine(_directory, ".config.vouch-fresh")));
+    }
+
+    [Fact]
+    public void When_every_temporary_name_is_taken_nothing_is_written_anywhere()
+    {
+        var config = Path.Combine(_directory, "config");
+        File.WriteAllText(config, "[default]\nregion = us-east-1\n");
+        var victim = Path.Combine(_directory, "victim");
+        File.WriteAllText(victim, "not yours\n");
+        File.CreateSymbolicLink(Path.Combine(_directory, ".config.vouch-planted"), victim);
+
+        var error = Assert.Throws<CliException>(() => AwsConfigEditor.Write(config, "vouch", Settings(), force: false, _ => ".config.vouch-planted"));
+
+        Assert.Equal(ExitCodes.Failed, error.ExitCode);
+        Assert.Contains("names were taken; nothing was written", error.Message, StringComparison.Ordinal);
+        Assert.Equal("not yours\n", File.ReadAllText(victim));
+        Assert.Equal("[default]\nregion = us-east-1\n", File.ReadAllText(config));
+    }
+
+    [Fact]
     public void A_header_with_a_comment_after_it_is_found_and_updated_in_place()
     {
         var original = "[profile vouch]  # mine\n" + AwsConfigEditor.Marker + "\nregion = us-east-1\n\n[profile other]  # keep me\nregion = eu-west-1\n";

@@ -58,11 +58,11 @@ public sealed class AwsNamesTests
     [Fact]
     public void The_sts_endpoint_comes_from_the_service_variable_before_the_general_one()
     {
-        var environment = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "http://general:1", ["AWS_ENDPOINT_URL_STS"] = "http://sts:2/", ["AWS_REGION"] = "eu-west-1" };
+        var environment = new Dictionary<string, string> { ["AWS_ENDPOINT_URL"] = "https://general:1", ["AWS_ENDPOINT_URL_STS"] = "https://sts:2/", ["AWS_REGION"] = "eu-west-1" };
 
         var target = StsTarget.Resolve(null, k => environment.GetValueOrDefault(k));
 
-        Assert.Equal(new StsTarget("eu-west-1", "http://sts:2"), target);
+        Assert.Equal(new StsTarget("eu-west-1", "https://sts:2"), target);
         Assert.Equal(new StsTarget("us-east-1", null), StsTarget.Resolve(null, _ => null));
         Assert.Equal("ap-south-1", StsTarget.Resolve("ap-south-1", k => environment.GetValueOrDefault(k)).Region);
     }
@@ -73,5 +73,39 @@ public sealed class AwsNamesTests
         var error = Assert.Throws<CliException>(() => StsTarget.Resolve(null, k => k == "AWS_ENDPOINT_URL" ? "not a url" : null));
 
         Assert.Equal(ExitCodes.BadConfiguration, error.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("http://sts.invalid")]
+    [InlineData("http://sts.us-east-1.amazonaws.com")]
+    [InlineData("http://10.0.0.1:5000")]
+    [InlineData("http://localhost.attacker.example")]
+    [InlineData("http://127.0.0.1.nip.io:5000")]
+    [InlineData("http://[2001:db8::1]:5000")]
+    public void A_plain_http_endpoint_off_loopback_is_refused_by_its_name_alone(string endpoint)
+    {
+        // sts.invalid cannot resolve: the refusal comes from the URL, before any DNS or connection.
+        var error = Assert.Throws<CliException>(() => StsTarget.Resolve("us-east-1", k => k == "AWS_ENDPOINT_URL_STS" ? endpoint : null));
+
+        Assert.Equal(ExitCodes.BadConfiguration, error.ExitCode);
+        Assert.Equal(
+            $"AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL '{endpoint}' is plain http:// to a host that is not loopback: the Vouch ID token would cross the network " +
+            "readable by anyone on the way, so nothing was sent; use https:// (http:// only for localhost, 127.0.0.0/8 or [::1])",
+            error.Message);
+    }
+
+    [Theory]
+    [InlineData("https://sts.example.com")]
+    [InlineData("https://10.0.0.1:8443/")]
+    [InlineData("http://localhost:5000")]
+    [InlineData("http://LOCALHOST:5000")]
+    [InlineData("http://127.0.0.1:5000")]
+    [InlineData("http://127.42.0.9")]
+    [InlineData("http://[::1]:5000")]
+    public void An_https_endpoint_or_a_plain_http_one_on_loopback_is_accepted(string endpoint)
+    {
+        var target = StsTarget.Resolve("us-east-1", k => k == "AWS_ENDPOINT_URL" ? endpoint : null);
+
+        Assert.Equal(endpoint.TrimEnd('/'), target.Endpoint);
     }
 }

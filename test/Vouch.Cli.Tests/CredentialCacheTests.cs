@@ -20,7 +20,7 @@ public sealed class CredentialCacheTests
         var cache = new CredentialCache(_time);
         var calls = 0;
         var release = new TaskCompletionSource();
-        async Task<AwsCredentials> Fetch()
+        async Task<AwsCredentials> Fetch(CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref calls);
             await release.Task;
@@ -40,7 +40,7 @@ public sealed class CredentialCacheTests
     {
         var cache = new CredentialCache(_time);
         var n = 0;
-        Task<AwsCredentials> Fetch() => Task.FromResult(Credentials("AKIA" + ++n, TimeSpan.FromHours(1)));
+        Task<AwsCredentials> Fetch(CancellationToken cancellationToken) => Task.FromResult(Credentials("AKIA" + ++n, TimeSpan.FromHours(1)));
 
         var first = await cache.GetAsync("k", Fetch);
         _time.Advance(TimeSpan.FromMinutes(44));
@@ -58,22 +58,61 @@ public sealed class CredentialCacheTests
     {
         var cache = new CredentialCache(_time);
 
-        await Assert.ThrowsAsync<CliException>(() => cache.GetAsync("k", () => throw new CliException(ExitCodes.AwsRefused, "no")));
-        var after = await cache.GetAsync("k", () => Task.FromResult(Credentials("AKIA9", TimeSpan.FromHours(1))));
+        await Assert.ThrowsAsync<CliException>(() => cache.GetAsync("k", _ => throw new CliException(ExitCodes.AwsRefused, "no")));
+        var after = await cache.GetAsync("k", _ => Task.FromResult(Credentials("AKIA9", TimeSpan.FromHours(1))));
 
         Assert.Equal("AKIA9", after.AccessKeyId);
     }
 
     [Fact]
-    public async Task Different_keys_do_not_share_credentials_and_clear_forgets_all()
+    public async Task Different_keys_do_not_share_credentials_and_closing_forgets_all_and_refuses_with_the_reason()
     {
         var cache = new CredentialCache(_time);
-        var a = await cache.GetAsync("a", () => Task.FromResult(Credentials("A", TimeSpan.FromHours(1))));
-        var b = await cache.GetAsync("b", () => Task.FromResult(Credentials("B", TimeSpan.FromHours(1))));
+        var a = await cache.GetAsync("a", _ => Task.FromResult(Credentials("A", TimeSpan.FromHours(1))));
+        var b = await cache.GetAsync("b", _ => Task.FromResult(Credentials("B", TimeSpan.FromHours(1))));
 
-        cache.Clear();
-        var again = await cache.GetAsync("a", () => Task.FromResult(Credentials("A2", TimeSpan.FromHours(1))));
+        cache.Close(new CliException(ExitCodes.NotLoggedIn, "logged out"));
+        var fetched = false;
+        var after = await Assert.ThrowsAsync<CliException>(() => cache.GetAsync("a", _ =>
+        {
+            fetched = true;
+            return Task.FromResult(Credentials("A2", TimeSpan.FromHours(1)));
+        }));
 
-        Assert.Equal(("A", "B", "A2"), (a.AccessKeyId, b.AccessKeyId, again.AccessKeyId));
+        Assert.Equal(("A", "B"), (a.AccessKeyId, b.AccessKeyId));
+        Assert.False(cache.Holds("a"));
+        Assert.False(fetched);
+        Assert.Equal((ExitCodes.NotLoggedIn, "logged out"), (after.ExitCode, after.Message));
+    }
+
+    [Fact]
+    public async Task Closing_during_a_fetch_cancels_it_answers_every_waiter_with_the_reason_and_keeps_nothing()
+    {
+        var cache = new CredentialCache(_time);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var cancelled = false;
+        async Task<AwsCredentials> Fetch(CancellationToken cancellationToken)
+        {
+            using (cancellationToken.Register(() => cancelled = true))
+            {
+                started.SetResult();
+                // Like an STS answer already on its way: it arrives whatever the token says.
+                await release.Task;
+            }
+            return Credentials("AKIALATE", TimeSpan.FromHours(1));
+        }
+
+        var waiters = Enumerable.Range(0, 3).Select(_ => cache.GetAsync("k", Fetch)).ToList();
+        await started.Task;
+        cache.Close(new CliException(ExitCodes.NotLoggedIn, "logged out while fetching"));
+        var failures = new List<CliException>();
+        foreach (var waiter in waiters) failures.Add(await Assert.ThrowsAsync<CliException>(() => waiter.WaitAsync(TimeSpan.FromSeconds(10))));
+        release.SetResult();
+        await Task.Delay(50);
+
+        Assert.True(cancelled);
+        Assert.All(failures, f => Assert.Equal((ExitCodes.NotLoggedIn, "logged out while fetching"), (f.ExitCode, f.Message)));
+        Assert.False(cache.Holds("k"));
     }
 }

@@ -116,9 +116,12 @@ public sealed class AwsEndToEndTests : IAsyncLifetime
 
         var key = json.GetProperty("access_key_id").GetString();
         Assert.Equal(
-            [$"export AWS_ACCESS_KEY_ID={key}", $"export AWS_SECRET_ACCESS_KEY={json.GetProperty("secret_access_key").GetString()}",
-             $"export AWS_SESSION_TOKEN={json.GetProperty("session_token").GetString()}", "export AWS_REGION=us-east-1"],
+            [$"export AWS_ACCESS_KEY_ID='{key}'", $"export AWS_SECRET_ACCESS_KEY='{json.GetProperty("secret_access_key").GetString()}'",
+             $"export AWS_SESSION_TOKEN='{json.GetProperty("session_token").GetString()}'", "export AWS_REGION='us-east-1'"],
             env.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // As a shell user runs it: eval "$(vouch credential aws --format env)".
+        var evaluated = await ProcessRunner.RunAsync("bash", ["-c", "eval \"$1\" && printf '%s\\n' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SESSION_TOKEN\" \"$AWS_REGION\"", "bash", env.StandardOutput]);
+        Assert.Equal([key!, json.GetProperty("session_token").GetString()!, "us-east-1"], evaluated.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.Equal(Role, json.GetProperty("role_arn").GetString());
         Assert.Equal("arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com", json.GetProperty("assumed_role_arn").GetString());
     }

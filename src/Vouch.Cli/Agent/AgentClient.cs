@@ -11,6 +11,8 @@ public static class AgentClient
     /// <summary>Sends <paramref name="request"/>; null when no agent is listening.</summary>
     public static async Task<AgentResponse?> SendAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken = default)
     {
+        // Before anything else: a directory someone else controls may hold their socket, or be swapped for one later.
+        AgentDirectory.RequireSafeToConnect(paths);
         // The common "not logged in" case: no socket at all, answered without paying for a failed connect.
         if (!File.Exists(paths.AgentSocket)) return null;
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);

@@ -32,7 +32,7 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
             case { Op: AgentOperations.Token }:
                 return session is null ? NoSessionAnswer() : await TokenAsync(session, request.Audience, cancellationToken);
             case { Op: AgentOperations.Aws, Role: { } role, DurationSeconds: { } duration, Region: { } region }:
-                return session is null ? NoSessionAnswer() : await AwsAsync(session, new StsTarget(region, request.StsEndpoint), role, duration);
+                return session is null ? NoSessionAnswer() : await AwsAsync(session, region, request.StsEndpoint, role, duration);
             default:
                 return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
         }
@@ -79,17 +79,26 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
         });
 
     /// <summary>
-    /// Credentials for the role from the cache once the server confirms the session, or from one STS call shared by
-    /// every concurrent asker (its token request confirms the session).
+    /// Credentials for the role from the session's cache once the server confirms the session, or from one fetch
+    /// (token request, then STS) shared by every concurrent asker; its token request confirms the session. The STS
+    /// endpoint is checked here too (<see cref="StsTarget.Create"/>): the ID token goes there. A logout while the fetch
+    /// runs cancels it and keeps nothing (<see cref="CredentialCache.Close"/>).
     /// </summary>
-    private async Task<AgentResponse> AwsAsync(AgentSession session, StsTarget target, string role, int duration) =>
+    private async Task<AgentResponse> AwsAsync(AgentSession session, string region, string? endpoint, string role, int duration) =>
         await AnswerAsync(session, async () =>
         {
+            var target = StsTarget.Create(region, endpoint);
+            var cache = state.CredentialsOf(session) ?? throw new CliException(ExitCodes.NotLoggedIn, AgentState.LoggedOutMessage);
             var key = string.Join('\n', session.Server, session.Email, role, duration, target.Region, target.Endpoint);
-            if (state.Credentials.Holds(key)) await ConfirmAsync(session);
-            var credentials = await state.Credentials.GetAsync(key, () => StsExchange.AssumeRoleAsync(
-                target, role, duration, session.Email, session.Server,
-                async ct => (await IssueTokenAsync(session, null, ct)).IdToken, lifetime));
+            if (cache.Holds(key)) await ConfirmAsync(session);
+            var credentials = await cache.GetAsync(key, async dropped =>
+            {
+                // Ended by the agent stopping, or by the session ending (the cache closing), whichever comes first.
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(lifetime, dropped);
+                return await StsExchange.AssumeRoleAsync(
+                    target, role, duration, session.Email, session.Server,
+                    async ct => (await IssueTokenAsync(session, null, ct)).IdToken, either.Token);
+            });
             return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, Credentials = credentials };
         });
 
@@ -118,7 +127,7 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
         catch (CliException e)
         {
             var answer = AgentErrors.From(e);
-            if (e.ExitCode == ExitCodes.NotLoggedIn || e.ServerError == ErrorCodes.UserDisabled) state.Forget(session, answer);
+            if (e.ExitCode == ExitCodes.NotLoggedIn || e.ServerError == ErrorCodes.UserDisabled) state.Forget(session, answer, e);
             return answer;
         }
     }

@@ -5,9 +5,10 @@ using Vouch.Cli.Configuration;
 namespace Vouch.Cli.Agent;
 
 /// <summary>
-/// The agent's Unix socket: directory 0700, socket 0600, one JSON line in and one out per connection; a connection
-/// from another uid (SO_PEERCRED) is refused before a byte is read. Every request is answered: one whose handler
-/// fails unexpectedly gets <see cref="AgentErrors.Internal"/>, and the listener goes on serving.
+/// The agent's Unix socket: in a directory of its user's own, mode 0700 (<see cref="AgentDirectory"/>), socket 0600,
+/// one JSON line in and one out per connection; a connection from another uid (SO_PEERCRED) is refused before a byte
+/// is read. Every request is answered: one whose handler fails unexpectedly gets <see cref="AgentErrors.Internal"/>,
+/// and the listener goes on serving.
 /// </summary>
 internal sealed class AgentListener(CliPaths paths, TextWriter log)
 {
@@ -18,7 +19,7 @@ internal sealed class AgentListener(CliPaths paths, TextWriter log)
     /// <summary>Serves until <paramref name="cancellationToken"/> is cancelled; returns at once when an agent already answers on the socket.</summary>
     public async Task RunAsync(Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
     {
-        PrepareDirectory();
+        AgentDirectory.PrepareToListen(paths);
         if (await AgentClient.IsRunningAsync(paths))
         {
             log.WriteLine($"vouch agent: already running on {paths.AgentSocket}");
@@ -49,15 +50,6 @@ internal sealed class AgentListener(CliPaths paths, TextWriter log)
             File.Delete(paths.AgentPidFile);
         }
         log.WriteLine("vouch agent: stopped");
-    }
-
-    private void PrepareDirectory()
-    {
-        var directory = paths.AgentDirectory;
-        Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var mode = File.GetUnixFileMode(directory);
-        if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0)
-            throw new CliException(ExitCodes.BadConfiguration, $"{directory} is accessible to other users (mode {Convert.ToString((int)mode, 8)}): make it 0700 or choose another VOUCH_AGENT_SOCKET");
     }
 
     private async Task ServeAsync(Socket connection, Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)

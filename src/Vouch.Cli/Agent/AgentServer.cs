@@ -17,7 +17,7 @@ public sealed class AgentServer(CliPaths paths, ServerConnections connections, T
         // Before anything can touch the AWS SDK: the user's AWS files and variables must never reach it.
         Aws.AwsSdkIsolation.Apply();
         using var lifetime = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var state = new AgentState(time);
+        using var state = new AgentState(time);
         var dispatcher = new AgentDispatcher(state, connections, lifetime.Token);
         var idle = WatchIdleAsync(state, lifetime);
         try

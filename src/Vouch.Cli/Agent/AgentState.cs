@@ -3,30 +3,36 @@ using Vouch.Cli.Aws;
 namespace Vouch.Cli.Agent;
 
 /// <summary>
-/// The agent's memory: the session (forgotten once it expires) and its <see cref="SessionCheck"/>, the AWS
-/// credentials cached for it, and when the agent was last asked anything, which decides when it exits for idleness.
-/// Safe to use from every connection at once.
+/// The agent's memory: the session (forgotten once it expires) with its <see cref="SessionCheck"/> and its own cache
+/// of AWS credentials, and when the agent was last asked anything, which decides when it exits for idleness. A
+/// session's cache is closed when the session ends in any way (<see cref="CredentialCache.Close"/>): a fetch still
+/// under way then caches nothing, and its askers are told why. Safe to use from every connection at once.
 /// </summary>
-internal sealed class AgentState(TimeProvider time)
+internal sealed class AgentState(TimeProvider time) : IDisposable
 {
+    /// <summary>What askers waiting for credentials are told when <c>vouch logout</c> ends the session.</summary>
+    public const string LoggedOutMessage = "logged out while the AWS credentials were being fetched (none were kept): run 'vouch login'";
+
     private readonly Lock _gate = new();
     private AgentSession? _session;
     private SessionCheck? _check;
+    private CredentialCache? _credentials;
     private AgentResponse? _endedBecause;
     private DateTimeOffset _lastActive = time.GetUtcNow();
-
-    /// <summary>AWS credentials for the current session; cleared whenever the session changes or ends.</summary>
-    public CredentialCache Credentials { get; } = new(time);
 
     /// <summary>Records a request; the session, unless there is none or it has expired.</summary>
     public AgentSession? Touch()
     {
         var now = time.GetUtcNow();
+        CredentialCache? expired;
+        AgentSession? session;
         lock (_gate)
         {
             _lastActive = now;
-            return Current(now);
+            session = Current(now, out expired);
         }
+        expired?.Close(Expired());
+        return session;
     }
 
     /// <summary>
@@ -35,34 +41,46 @@ internal sealed class AgentState(TimeProvider time)
     /// </summary>
     public void Begin(AgentSession session)
     {
+        CredentialCache? previous;
         lock (_gate)
         {
-            _session = session;
-            _check = new SessionCheck(time, time.GetUtcNow());
-            _endedBecause = null;
+            previous = _credentials;
+            (_session, _check, _credentials, _endedBecause) = (session, new SessionCheck(time, time.GetUtcNow()), new CredentialCache(time), null);
         }
-        Credentials.Clear();
+        previous?.Close(new CliException(ExitCodes.Failed,
+            "a new 'vouch login' replaced the session while the AWS credentials were being fetched (none were kept): run the command again"));
     }
 
-    /// <summary>Forgets the session and its credentials.</summary>
+    /// <summary>Forgets the session and its credentials (<c>vouch logout</c>); a fetch under way keeps nothing.</summary>
     public void End()
     {
-        lock (_gate) (_session, _check, _endedBecause) = (null, null, null);
-        Credentials.Clear();
+        CredentialCache? previous;
+        lock (_gate)
+        {
+            previous = _credentials;
+            (_session, _check, _credentials, _endedBecause) = (null, null, null, null);
+        }
+        previous?.Close(new CliException(ExitCodes.NotLoggedIn, LoggedOutMessage));
     }
 
     /// <summary>
-    /// Forgets <paramref name="ended"/> (the server said it ended, or its user is disabled) unless another session has
-    /// replaced it, and keeps <paramref name="because"/> as the answer to whoever asks for it next, until a login or
-    /// logout: a disabled user's next request is told so, not merely "not logged in".
+    /// Forgets <paramref name="ended"/> (the server said it ended, or its user is disabled) and its credentials unless
+    /// another session has replaced it, and keeps <paramref name="because"/> as the answer to whoever asks for it next,
+    /// until a login or logout: a disabled user's next request is told so, not merely "not logged in".
+    /// <paramref name="failure"/> is what askers still waiting for its credentials are told.
     /// </summary>
-    public void Forget(AgentSession ended, AgentResponse because)
+    public void Forget(AgentSession ended, AgentResponse because, CliException failure)
     {
+        CredentialCache? previous = null;
         lock (_gate)
         {
-            if (ReferenceEquals(_session, ended)) (_session, _check, _endedBecause) = (null, null, because);
+            if (ReferenceEquals(_session, ended))
+            {
+                previous = _credentials;
+                (_session, _check, _credentials, _endedBecause) = (null, null, null, because);
+            }
         }
-        Credentials.Clear();
+        previous?.Close(failure);
     }
 
     /// <summary>Why the last session ended, when the server ended it; null after a login or logout.</summary>
@@ -77,21 +95,47 @@ internal sealed class AgentState(TimeProvider time)
         lock (_gate) return ReferenceEquals(_session, session) ? _check : null;
     }
 
+    /// <summary>The AWS credentials cached for <paramref name="session"/>; null once it is no longer the session held.</summary>
+    public CredentialCache? CredentialsOf(AgentSession session)
+    {
+        lock (_gate) return ReferenceEquals(_session, session) ? _credentials : null;
+    }
+
     /// <summary>True when the agent has held no session and answered nothing for longer than <paramref name="limit"/>.</summary>
     public bool IsIdle(TimeSpan limit)
     {
         var now = time.GetUtcNow();
+        CredentialCache? expired;
+        bool idle;
         lock (_gate)
         {
             // Holding a session counts as activity: the agent stays while its user is logged in.
-            if (Current(now) is not null) _lastActive = now;
-            return now - _lastActive > limit;
+            if (Current(now, out expired) is not null) _lastActive = now;
+            idle = now - _lastActive > limit;
         }
+        expired?.Close(Expired());
+        return idle;
     }
 
-    private AgentSession? Current(DateTimeOffset now)
+    /// <summary>The session unless it has expired; an expired one is dropped, and its cache given back for closing outside the lock.</summary>
+    private AgentSession? Current(DateTimeOffset now, out CredentialCache? expired)
     {
-        if (_session is { } session && session.ExpiresAt <= now) (_session, _check) = (null, null);
+        expired = null;
+        if (_session is { } session && session.ExpiresAt <= now)
+        {
+            expired = _credentials;
+            (_session, _check, _credentials) = (null, null, null);
+        }
         return _session;
     }
+
+    /// <summary>Closes the current session's cache (the agent stops).</summary>
+    public void Dispose()
+    {
+        CredentialCache? current;
+        lock (_gate) (current, _credentials) = (_credentials, null);
+        current?.Dispose();
+    }
+
+    private static CliException Expired() => new(ExitCodes.NotLoggedIn, "the session expired: run 'vouch login'");
 }

@@ -74,22 +74,77 @@ public static class AwsConfigEditor
         return result.ToString();
     }
 
-    /// <summary>Reads <paramref name="path"/>, applies the profile, and replaces the file atomically (0600 when new; ~/.aws 0700).</summary>
-    public static void Write(string path, string profile, IReadOnlyList<KeyValuePair<string, string>> settings, bool force)
+    /// <summary>
+    /// Reads <paramref name="path"/>, applies the profile, and replaces the file atomically: a fresh temporary file
+    /// beside it (created with O_EXCL, so a file or link planted at that name is never followed or overwritten; mode
+    /// 0600 when new, else the file's own), flushed to disk, then renamed over it. A symbolic link (a dotfile manager's)
+    /// stays a link: the file it points to is the one replaced. ~/.aws is created 0700.
+    /// </summary>
+    public static void Write(string path, string profile, IReadOnlyList<KeyValuePair<string, string>> settings, bool force) =>
+        Write(path, profile, settings, force, RandomTemporaryName);
+
+    /// <summary>As <see cref="Write(string, string, IReadOnlyList{KeyValuePair{string, string}}, bool)"/>, with the temporary file names from <paramref name="temporaryName"/> (given the config file's name).</summary>
+    internal static void Write(string path, string profile, IReadOnlyList<KeyValuePair<string, string>> settings, bool force, Func<string, string> temporaryName)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        var target = Target(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var exists = File.Exists(path);
-        var original = exists ? File.ReadAllText(path) : "";
+        var exists = File.Exists(target);
+        var original = exists ? File.ReadAllText(target) : "";
         var updated = Apply(original, profile, settings, force, path);
-        var mode = exists ? File.GetUnixFileMode(path) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.vouch-{Environment.ProcessId}");
-        using (var stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = mode }))
-        using (var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
+        var mode = exists ? File.GetUnixFileMode(target) : UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(updated);
+        for (var attempt = 1; ; attempt++)
         {
-            writer.Write(updated);
+            var temporary = Path.Combine(directory, temporaryName(Path.GetFileName(target)));
+            FileStream stream;
+            try
+            {
+                stream = new FileStream(temporary, new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = mode });
+            }
+            catch (IOException) when (Path.Exists(temporary) || new FileInfo(temporary).LinkTarget is not null)
+            {
+                // Taken (by a crashed run, or planted): never ours to open or remove; try another name.
+                if (attempt < MaxTemporaryAttempts) continue;
+                throw new CliException(ExitCodes.Failed, $"cannot create a temporary file beside {target}: {MaxTemporaryAttempts} names were taken; nothing was written");
+            }
+            var replaced = false;
+            try
+            {
+                using (stream)
+                {
+                    stream.Write(bytes);
+                    stream.Flush(flushToDisk: true);
+                }
+                File.Move(temporary, target, overwrite: true);
+                replaced = true;
+            }
+            finally
+            {
+                // Ours: created by this run, so removing it after a failed write or rename removes nothing else.
+                if (!replaced) File.Delete(temporary);
+            }
+            return;
         }
-        File.Move(temporary, path, overwrite: true);
+    }
+
+    private const int MaxTemporaryAttempts = 5;
+
+    private static string RandomTemporaryName(string file) => $".{file}.vouch-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8))}";
+
+    /// <summary>The file to replace: <paramref name="path"/>, or the file its symbolic link (chain) finally points to.</summary>
+    private static string Target(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is null) return path;
+        try
+        {
+            return info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path;
+        }
+        catch (IOException e)
+        {
+            throw new CliException(ExitCodes.BadConfiguration, $"{path} is a symbolic link that cannot be followed ({e.Message}): fix the link, then run this again");
+        }
     }
 
     private static string Ending(string line) =>

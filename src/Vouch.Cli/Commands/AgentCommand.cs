@@ -12,6 +12,10 @@ internal static class AgentCommand
         var command = new Command("agent", "Run the agent that holds your session in memory") { background };
         command.SetAction((parse, cancellationToken) =>
         {
+            // First: the session will be in this process's memory, which other processes of the same user could
+            // otherwise read through ptrace or /proc/PID/mem.
+            if (!Native.MakeUndumpable())
+                throw new CliException(ExitCodes.Failed, "the agent could not protect its memory (prctl PR_SET_DUMPABLE failed), so it does not start");
             var detached = parse.GetValue(background);
             // Started by 'vouch login': leave its terminal session, and write nowhere (nobody reads the pipes).
             // setsid fails only when already a group leader, which is fine.

@@ -78,9 +78,15 @@ internal static class CredentialCommand
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 
-    private static string Env(AwsCredentials credentials) =>
-        $"export AWS_ACCESS_KEY_ID={credentials.AccessKeyId}\n" +
-        $"export AWS_SECRET_ACCESS_KEY={credentials.SecretAccessKey}\n" +
-        $"export AWS_SESSION_TOKEN={credentials.SessionToken}\n" +
-        $"export AWS_REGION={credentials.Region}\n";
+    /// <summary>
+    /// Lines for <c>eval "$(vouch credential aws --format env)"</c>: every value single-quoted (a <c>'</c> inside as
+    /// <c>'\''</c>), so that nothing STS answered (a hostile endpoint's <c>$(...)</c>, backquotes, newlines) is run.
+    /// </summary>
+    internal static string Env(AwsCredentials credentials) =>
+        $"export AWS_ACCESS_KEY_ID={ShellQuoted(credentials.AccessKeyId)}\n" +
+        $"export AWS_SECRET_ACCESS_KEY={ShellQuoted(credentials.SecretAccessKey)}\n" +
+        $"export AWS_SESSION_TOKEN={ShellQuoted(credentials.SessionToken)}\n" +
+        $"export AWS_REGION={ShellQuoted(credentials.Region)}\n";
+
+    private static string ShellQuoted(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

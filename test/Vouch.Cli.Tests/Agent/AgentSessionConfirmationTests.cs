@@ -161,4 +161,52 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
         Assert.Equal("alice@example.com", status.Email);
         Assert.Contains("cannot reach the Vouch server", status.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_logout_while_sts_answers_keeps_nothing_and_tells_the_waiting_asker_it_logged_out()
+    {
+        _server.HoldSts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var asking = AwsAsync();
+        await _server.StsHeld.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var logout = await AskAsync(new AgentRequest { Op = AgentOperations.Logout });
+        // Answered while STS still holds the request: the asker does not wait for a fetch whose result is dropped.
+        var answer = await asking.WaitAsync(TimeSpan.FromSeconds(10));
+        _server.HoldSts.SetResult();
+        _server.HoldSts = null;
+        await AskAsync(new AgentRequest
+        {
+            Op = AgentOperations.Login, Server = _server.Url, Session = "vs_stand-in-2", Email = "alice@example.com", ExpiresAt = _time.GetUtcNow().AddHours(8),
+        });
+        var afterLogin = await AwsAsync();
+
+        Assert.True(logout.Ok);
+        Assert.False(answer.Ok);
+        Assert.Null(answer.Credentials);
+        Assert.Equal(AgentErrors.NotLoggedIn, answer.Error);
+        Assert.Equal(AgentState.LoggedOutMessage, answer.Message);
+        Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(answer).ExitCode);
+        // The held answer was never cached: the new session's first request goes to STS again.
+        Assert.True(afterLogin.Ok);
+        Assert.Equal(2, _server.Requests("/"));
+    }
+
+    [Theory]
+    [InlineData("http://sts.invalid")]
+    [InlineData("http://10.0.0.1:8080")]
+    [InlineData("http://localhost.attacker.example")]
+    public async Task The_agent_sends_no_token_anywhere_for_a_plain_http_sts_endpoint_off_loopback(string endpoint)
+    {
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var answer = await AskAsync(new AgentRequest
+        {
+            Op = AgentOperations.Aws, Role = Role, DurationSeconds = 3600, Region = "us-east-1", StsEndpoint = endpoint,
+        });
+
+        Assert.False(answer.Ok);
+        Assert.Contains("is plain http:// to a host that is not loopback", answer.Message, StringComparison.Ordinal);
+        Assert.Equal(0, _server.Requests(ApiRoutes.Token));
+        Assert.Equal(0, _server.Requests(ApiRoutes.Session));
+    }
 }

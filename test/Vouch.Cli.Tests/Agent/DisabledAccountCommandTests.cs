@@ -79,15 +79,4 @@ public sealed class DisabledAccountCommandTests : IAsyncLifetime
         if (arguments[0] != "login")
             Assert.Equal(AgentErrors.UserDisabled, (await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status }))?.Error);
     }
-
-    private sealed class CapturedConsole : IConsole
-    {
-        private readonly StringWriter _out = new();
-        private readonly StringWriter _errors = new();
-        public TextWriter Out => _out;
-        public TextWriter Errors => _errors;
-        public bool IsInteractive => false;
-        public string? ReadLine(string prompt) => null;
-        public string? ReadSecret(string prompt) => null;
-    }
 }

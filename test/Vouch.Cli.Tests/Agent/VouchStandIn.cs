@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +11,8 @@ namespace Vouch.Cli.Tests.Agent;
 
 /// <summary>
 /// A Vouch server and STS in one small Kestrel app on 127.0.0.1: issues tokens, confirms sessions and answers
-/// AssumeRoleWithWebIdentity, until told to refuse with a Vouch error; counts the requests on each path.
+/// AssumeRoleWithWebIdentity (with the credentials <see cref="StsCredentials"/> names, held while <see cref="HoldSts"/>
+/// is set), until told to refuse with a Vouch error; counts the requests on each path.
 /// </summary>
 internal sealed class VouchStandIn : IAsyncDisposable
 {
@@ -25,6 +27,15 @@ internal sealed class VouchStandIn : IAsyncDisposable
     public (int Status, string Error)? Refusal { get; set; }
 
     public int Requests(string path) => _requests.GetValueOrDefault(path);
+
+    /// <summary>The credentials STS answers with; any text, XML-escaped on the wire.</summary>
+    public (string AccessKeyId, string SecretAccessKey, string SessionToken) StsCredentials { get; set; } = ("ASIASTANDIN", "stand-in-secret", "stand-in-session");
+
+    /// <summary>When set, STS holds every request (after completing <see cref="StsHeld"/>) until this completes.</summary>
+    public TaskCompletionSource? HoldSts { get; set; }
+
+    /// <summary>Completes when STS first holds a request.</summary>
+    public TaskCompletionSource StsHeld { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public static async Task<VouchStandIn> StartAsync()
     {
@@ -44,7 +55,15 @@ internal sealed class VouchStandIn : IAsyncDisposable
         app.MapGet(ApiRoutes.Session, () => standIn.Refused() ?? Results.Json(
             new SessionResponse("alice@example.com", DateTimeOffset.UtcNow.AddHours(8)), ProtocolJsonContext.Default.SessionResponse));
         app.MapPost(ApiRoutes.LoginOptions, () => standIn.Refused() ?? Results.StatusCode(StatusCodes.Status501NotImplemented));
-        app.MapPost("/", () => Results.Text(AssumeRoleResponse, "text/xml"));
+        app.MapPost("/", async () =>
+        {
+            if (standIn.HoldSts is { } hold)
+            {
+                standIn.StsHeld.TrySetResult();
+                await hold.Task;
+            }
+            return Results.Text(standIn.AssumeRoleResponse(), "text/xml");
+        });
         await app.StartAsync();
         return standIn;
     }
@@ -53,11 +72,15 @@ internal sealed class VouchStandIn : IAsyncDisposable
         ? Results.Json(new ErrorResponse(error, $"refused by the stand-in ({error})"), ProtocolJsonContext.Default.ErrorResponse, statusCode: status)
         : null;
 
-    private const string AssumeRoleResponse =
-        "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult>" +
-        "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>" +
-        "<Credentials><SessionToken>stand-in-session</SessionToken><SecretAccessKey>stand-in-secret</SecretAccessKey><Expiration>2099-01-01T00:00:00Z</Expiration><AccessKeyId>ASIASTANDIN</AccessKeyId></Credentials>" +
-        "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>";
+    private string AssumeRoleResponse()
+    {
+        var (key, secret, session) = StsCredentials;
+        return "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult>" +
+            "<AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/VouchDeveloper/alice@example.com</Arn><AssumedRoleId>AROA:alice</AssumedRoleId></AssumedRoleUser>" +
+            $"<Credentials><SessionToken>{SecurityElement.Escape(session)}</SessionToken><SecretAccessKey>{SecurityElement.Escape(secret)}</SecretAccessKey>" +
+            $"<Expiration>2099-01-01T00:00:00Z</Expiration><AccessKeyId>{SecurityElement.Escape(key)}</AccessKeyId></Credentials>" +
+            "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>";
+    }
 
     public Task StopAsync() => _app.StopAsync();
 

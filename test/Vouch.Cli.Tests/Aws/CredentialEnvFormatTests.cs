@@ -1,0 +1,83 @@
+using Microsoft.Extensions.Time.Testing;
+using Vouch.Cli.Agent;
+using Vouch.Cli.Commands;
+using Vouch.Cli.Configuration;
+using Vouch.Cli.Server;
+using Vouch.Cli.Tests.Agent;
+using Vouch.Testing;
+using Xunit;
+
+namespace Vouch.Cli.Tests.Aws;
+
+/// <summary>
+/// <c>eval "$(vouch credential aws --format env)"</c> in a real bash, with credentials from a hostile STS stand-in
+/// that answers shell syntax: the command line, a real agent socket, the AWS SDK parsing the answer.
+/// </summary>
+public sealed class CredentialEnvFormatTests : IAsyncLifetime
+{
+    private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
+    private readonly TemporaryDirectory _directory = new("vouch-env-");
+    private readonly ServerConnections _connections = new(TimeProvider.System);
+    private readonly CancellationTokenSource _stop = new();
+    private VouchStandIn _sts = null!;
+    private Task _agent = Task.CompletedTask;
+
+    private CliPaths Paths => new(_directory.File("config"), _directory.File("run/agent.sock"));
+
+    private string Marker => _directory.File("pwned");
+
+    public async Task InitializeAsync()
+    {
+        _sts = await VouchStandIn.StartAsync();
+        var dispatcher = new AgentDispatcher(new AgentState(new FakeTimeProvider(DateTimeOffset.UtcNow)), _connections, _stop.Token);
+        _agent = Task.Run(() => new AgentListener(Paths, TextWriter.Null).RunAsync(dispatcher.HandleAsync, _stop.Token));
+        for (var i = 0; i < 200 && !await AgentClient.IsRunningAsync(Paths); i++) await Task.Delay(25);
+        var login = await AgentClient.SendAsync(Paths, new AgentRequest
+        {
+            Op = AgentOperations.Login, Server = _sts.Url, Session = "vs_stand-in", Email = "alice@example.com", ExpiresAt = DateTimeOffset.UtcNow.AddHours(8),
+        });
+        Assert.True(login?.Ok, "the agent did not take the session");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _agent;
+        await _sts.DisposeAsync();
+        _connections.Dispose();
+        _stop.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Values_a_hostile_sts_answers_are_exported_exactly_and_never_run_by_the_shell()
+    {
+        _sts.StsCredentials = (
+            $"ASIA$(touch {Marker})",
+            $"it's'; touch {Marker}; echo '",
+            $"`touch {Marker}`\"$HOME\\\" ; touch {Marker} # & | > <");
+        var console = new CapturedConsole();
+        var environment = new Dictionary<string, string?>
+        {
+            ["VOUCH_AGENT_SOCKET"] = Paths.AgentSocket,
+            ["VOUCH_CONFIG_DIR"] = Paths.ConfigDirectory,
+            ["AWS_ENDPOINT_URL_STS"] = _sts.Url,
+            ["AWS_REGION"] = "us-east-1",
+        };
+        var context = new CliContext(console, name => environment.GetValueOrDefault(name), new Lazy<ServerConnections>(() => _connections));
+
+        var exitCode = await VouchCommandLine.InvokeAsync(["credential", "aws", "--role", Role, "--format", "env"], context);
+        var output = console.Out.ToString()!;
+        // Each value on its own NUL-terminated record, so that the comparison sees every byte.
+        var shell = await ProcessRunner.RunAsync("bash",
+            ["-c", "eval \"$1\" && printf '%s\\0' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_REGION\"", "bash", output],
+            workingDirectory: _directory.Path);
+
+        Assert.Equal(ExitCodes.Ok, exitCode);
+        Assert.True(shell.ExitCode == 0, shell.StandardError);
+        Assert.False(File.Exists(Marker), "the shell ran a command from the credentials");
+        Assert.Equal(
+            [_sts.StsCredentials.AccessKeyId, _sts.StsCredentials.SecretAccessKey, _sts.StsCredentials.SessionToken, "us-east-1", ""],
+            shell.StandardOutput.Split('\0'));
+    }
+}
