@@ -148,6 +148,77 @@ public sealed class AgentListenerTests : IDisposable
     }
 
     /// <summary>Starts the listener and waits until it accepts connections (its PID file is written after it listens).</summary>
+    [Fact]
+    public async Task Clients_that_connect_and_send_nothing_are_cut_off_and_do_not_starve_others()
+    {
+        using var stop = new CancellationTokenSource();
+        var listening = await StartAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true, Email = "alice@example.com" }), stop.Token);
+        var silent = new List<System.Net.Sockets.Socket>();
+        try
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+                await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Paths.AgentSocket));
+                silent.Add(socket);
+            }
+
+            var served = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status });
+            // Each must send its request within 5 s: then the agent answers "malformed" and hangs up.
+            var buffer = new byte[4096];
+            var cutOff = await silent[0].ReceiveAsync(buffer.AsMemory()).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+
+            Assert.True(served?.Ok);
+            Assert.Contains("bad_request", System.Text.Encoding.UTF8.GetString(buffer, 0, cutOff), StringComparison.Ordinal);
+        }
+        finally
+        {
+            foreach (var socket in silent) socket.Dispose();
+            await stop.CancelAsync();
+            await listening;
+        }
+    }
+
+    [Fact]
+    public async Task Beyond_its_connection_limit_the_agent_answers_busy_at_once_and_serves_again_when_they_go()
+    {
+        using var stop = new CancellationTokenSource();
+        var release = new TaskCompletionSource();
+        var entered = 0;
+        var listening = await StartAsync(async (request, _) =>
+        {
+            if (request.Op == AgentOperations.Token)
+            {
+                Interlocked.Increment(ref entered);
+                await release.Task;
+            }
+            return new AgentResponse { Ok = true, Email = "alice@example.com" };
+        }, stop.Token);
+        try
+        {
+            var held = Enumerable.Range(0, AgentListener.MaxConnections)
+                .Select(_ => AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Token })).ToList();
+            for (var i = 0; i < 300 && Volatile.Read(ref entered) < AgentListener.MaxConnections; i++) await Task.Delay(50);
+            Assert.Equal(AgentListener.MaxConnections, Volatile.Read(ref entered));
+
+            var busy = await Assert.ThrowsAsync<CliException>(() =>
+                AgentClient.RequestAsync(Paths, new AgentRequest { Op = AgentOperations.Status }, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10)));
+            release.SetResult();
+            await Task.WhenAll(held);
+            var served = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status });
+
+            Assert.Equal(ExitCodes.Failed, busy.ExitCode);
+            Assert.Equal($"the vouch agent is answering {AgentListener.MaxConnections} requests already: try again", busy.Message);
+            Assert.True(served?.Ok);
+        }
+        finally
+        {
+            release.TrySetResult();
+            await stop.CancelAsync();
+            await listening;
+        }
+    }
+
     private async Task<Task> StartAsync(Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
     {
         var listening = Task.Run(() => new AgentListener(Paths, TextWriter.Synchronized(_log)).RunAsync(handle, cancellationToken), CancellationToken.None);

@@ -19,6 +19,9 @@ public static class AgentErrors
     /// <summary>The server refused the user: their account is disabled (the session is forgotten).</summary>
     public const string UserDisabled = "user_disabled";
 
+    /// <summary>The agent is already answering as many connections as it takes; the asker may try again.</summary>
+    public const string Busy = "busy";
+
     /// <summary>The agent failed unexpectedly (a bug); the session, if any, is still held.</summary>
     public const string Internal = "internal";
 
@@ -47,6 +50,7 @@ public static class AgentErrors
         AwsRefused => ExitCodes.AwsRefused,
         UserDisabled => ExitCodes.Refused,
         Internal => ExitCodes.AgentFailed,
+        Busy => ExitCodes.Failed,
         _ => ExitCodes.Refused,
     };
 }

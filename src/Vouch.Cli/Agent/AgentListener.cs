@@ -8,11 +8,18 @@ namespace Vouch.Cli.Agent;
 /// The agent's Unix socket: in a directory of its user's own, mode 0700 (<see cref="AgentDirectory"/>), socket 0600,
 /// one JSON line in and one out per connection; a connection from another uid (SO_PEERCRED) is refused before a byte
 /// is read. Every request is answered: one whose handler fails unexpectedly gets <see cref="AgentErrors.Internal"/>,
-/// and the listener goes on serving.
+/// and the listener goes on serving. At most <see cref="MaxConnections"/> are served at once, and each must send its
+/// request within 5 seconds, so that slow or stuck clients cannot hold the agent.
 /// </summary>
 internal sealed class AgentListener(CliPaths paths, TextWriter log)
 {
+    private int _active;
+
     private const int MaxRequestBytes = 64 * 1024;
+
+    /// <summary>Connections served at once; one more is answered <see cref="AgentErrors.Busy"/> at once and closed.</summary>
+    public const int MaxConnections = 256;
+
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(5);
 
@@ -29,7 +36,8 @@ internal sealed class AgentListener(CliPaths paths, TextWriter log)
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(paths.AgentSocket));
         File.SetUnixFileMode(paths.AgentSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(64);
+        // Terraform and parallel AWS CLIs start credential_process by the hundred: a short backlog would refuse them.
+        listener.Listen(1024);
         await File.WriteAllTextAsync(paths.AgentPidFile, Environment.ProcessId + "\n", cancellationToken);
         log.WriteLine($"vouch agent: listening on {paths.AgentSocket} (pid {Environment.ProcessId})");
         try
@@ -37,7 +45,10 @@ internal sealed class AgentListener(CliPaths paths, TextWriter log)
             while (!cancellationToken.IsCancellationRequested)
             {
                 var connection = await listener.AcceptAsync(cancellationToken);
-                _ = Task.Run(() => ServeAsync(connection, handle, cancellationToken), CancellationToken.None);
+                if (Interlocked.Increment(ref _active) <= MaxConnections)
+                    _ = Task.Run(() => ServeAsync(connection, handle, cancellationToken), CancellationToken.None);
+                else
+                    _ = Task.Run(() => RefuseBusyAsync(connection), CancellationToken.None);
             }
         }
         catch (OperationCanceledException)
@@ -52,7 +63,26 @@ internal sealed class AgentListener(CliPaths paths, TextWriter log)
         log.WriteLine("vouch agent: stopped");
     }
 
+    private async Task RefuseBusyAsync(Socket connection)
+    {
+        Interlocked.Decrement(ref _active);
+        using (connection)
+            await WriteLineAsync(connection, AgentResponse.Fail(AgentErrors.Busy, $"the vouch agent is answering {MaxConnections} requests already: try again"));
+    }
+
     private async Task ServeAsync(Socket connection, Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ServeOneAsync(connection, handle, cancellationToken);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _active);
+        }
+    }
+
+    private async Task ServeOneAsync(Socket connection, Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
     {
         using (connection)
         {
