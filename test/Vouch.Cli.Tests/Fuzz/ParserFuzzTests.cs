@@ -169,7 +169,8 @@ public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task The_agent_client_takes_any_answer_as_a_response_or_an_agent_failure()
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(Paths.AgentSocket)!);
+        // The agent directory must be privately ours (0700), or the client refuses it before connecting.
+        Directory.CreateDirectory(Path.GetDirectoryName(Paths.AgentSocket)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(Paths.AgentSocket));
         listener.Listen(4);
