@@ -16,7 +16,8 @@ ldconfig -p | grep -q "libfido2.so.1 " || need+=(libfido2-1)
 # nginx terminates TLS in front of the server in the proxy tests (test/peers/nginx, deploy/nginx/vouch.conf);
 # openssl makes their throwaway PKI (test/peers/tls); systemd-analyze checks deploy/systemd; strace shows the
 # mode the server creates its SQLite files with (created 0600, never chmod-ed after).
-for tool in ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common uuidgen:uuid-runtime curl:curl \
+# Debian's Chromium is the real browser of the web tests (Microsoft.Playwright drives it; no browser download).
+for tool in chromium:chromium ceph-mon:ceph-mon ceph-osd:ceph-osd radosgw:radosgw ceph:ceph-common uuidgen:uuid-runtime curl:curl \
             nginx:nginx openssl:openssl systemd-analyze:systemd strace:strace; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
 done

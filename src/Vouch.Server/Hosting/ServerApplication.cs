@@ -14,6 +14,7 @@ using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
+using Vouch.Server.Web;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Hosting;
@@ -71,13 +72,15 @@ public static class ServerApplication
             .AddVouchKeys(settings.Keys, keyEncryptionKey)
             .AddVouchKeyRotation()
             .AddVouchOidc(settings.Oidc)
-            .AddVouchWebAuthn(settings.WebAuthn);
+            .AddVouchWebAuthn(settings.WebAuthn)
+            .AddVouchWeb();
         if (settings.Tls is not null) builder.Services.AddSingleton(settings.Tls).AddSingleton<TlsCertificateSource>();
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(TrustedProxyOptions(settings.TrustedProxies));
         app.UseVouchErrors();
+        app.UseVouchWebHeaders();
         var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
         app.UseRouting();
@@ -86,6 +89,7 @@ public static class ServerApplication
         app.MapVouchOidc();
         app.MapVouchWebAuthn();
         app.MapVouchSessions();
+        app.MapVouchWeb();
         return app;
     }
 

@@ -128,6 +128,19 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
         return invite is null ? Unusable("unknown invite") : CheckUsable(invite);
     }
 
+    /// <summary>
+    /// The invite with this code and where it stands, or null for an unknown code; only reads, never claims it (the
+    /// enrollment page shows whom an invite is for before the key is touched).
+    /// </summary>
+    public async Task<InviteSummary?> FindAsync(string? code, CancellationToken cancellationToken)
+    {
+        if (!OpaqueSecret.HasShape(code, CodePrefix)) return null;
+        await using var db = factory.CreateDbContext();
+        var hash = OpaqueSecret.Hash(code!);
+        var invite = await db.Invites.AsNoTracking().SingleOrDefaultAsync(i => i.CodeHash == hash, cancellationToken);
+        return invite is null ? null : Summarize(invite, StoredTime.Now(time));
+    }
+
     /// <summary>The invite with this id, if it can still be used (an enrollment that started with it is finishing).</summary>
     public async Task<Outcome<InviteRecord>> FindUsableAsync(Guid id, CancellationToken cancellationToken)
     {

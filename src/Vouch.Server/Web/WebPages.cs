@@ -1,0 +1,68 @@
+using System.Reflection;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Vouch.Server.Web;
+
+/// <summary>
+/// The server-rendered pages (Razor Pages under <c>Web/Pages</c>) and their two static assets, embedded in the
+/// server: one small hand-written script for the WebAuthn calls and one stylesheet. Every response carries a strict
+/// Content-Security-Policy: no inline script or style, nothing from another origin, never framed.
+/// </summary>
+public static class WebPages
+{
+    /// <summary>The Content-Security-Policy of every response.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+    /// <summary>Each asset's path and content type; the bytes are embedded resources named after the file.</summary>
+    private static readonly (string Path, string Resource, string ContentType)[] Assets =
+    [
+        ("/js/webauthn.js", "webauthn.js", "text/javascript; charset=utf-8"),
+        ("/css/site.css", "site.css", "text/css; charset=utf-8"),
+    ];
+
+    public static IServiceCollection AddVouchWeb(this IServiceCollection services)
+    {
+        services.AddRazorPages(options => options.RootDirectory = "/Web/Pages");
+        return services;
+    }
+
+    /// <summary>The security headers, for every response (pages, assets and the JSON API alike).</summary>
+    public static IApplicationBuilder UseVouchWebHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        var headers = context.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "no-referrer";
+        return next(context);
+    });
+
+    public static IEndpointRouteBuilder MapVouchWeb(this IEndpointRouteBuilder endpoints)
+    {
+        foreach (var (path, resource, contentType) in Assets)
+        {
+            var bytes = ReadAsset(resource);
+            endpoints.MapGet(path, (HttpContext context) =>
+            {
+                context.Response.Headers.CacheControl = "no-cache";
+                return Results.Bytes(bytes, contentType);
+            });
+        }
+        endpoints.MapRazorPages();
+        return endpoints;
+    }
+
+    private static byte[] ReadAsset(string name)
+    {
+        var assembly = typeof(WebPages).Assembly;
+        using var stream = assembly.GetManifestResourceStream("Vouch.Server.Web.Assets." + name)
+                           ?? throw new InvalidOperationException($"the server was built without its web asset {name}");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}
