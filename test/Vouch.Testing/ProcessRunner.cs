@@ -58,11 +58,7 @@ public static partial class ProcessRunner
     }
 
     /// <summary>Sends SIGTERM to <paramref name="pid"/>, so that it can shut down cleanly.</summary>
-    public static void Terminate(int pid)
-    {
-        if (Kill(pid, 15) != 0 && Marshal.GetLastPInvokeError() != 3 /* ESRCH: already gone */)
-            throw new InvalidOperationException($"kill({pid}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-    }
+    public static void Terminate(int pid) => Signal(pid, "TERM");
 
     /// <summary>Sends <c>SIG<paramref name="name"/></c> (KILL, STOP, CONT) to <paramref name="pid"/>; a process already gone is not an error.</summary>
     public static void Signal(int pid, string name)

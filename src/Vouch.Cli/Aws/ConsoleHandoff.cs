@@ -60,8 +60,8 @@ internal sealed class ConsoleHandoff : IDisposable
         var stream = client.GetStream();
         try
         {
-            var target = await ReadTargetAsync(stream, request.Token);
-            if (target != _path)
+            var head = await ReadHeadAsync(stream, request.Token);
+            if (!LoopbackHttpRequest.TryParse(head, out var parsed) || parsed.Method != "GET" || parsed.Target != _path)
             {
                 await RespondAsync(stream, "404 Not Found", null, request.Token);
                 return false;
@@ -80,8 +80,8 @@ internal sealed class ConsoleHandoff : IDisposable
         }
     }
 
-    /// <summary>The request target of an HTTP/1.x request line; null for anything else. Reads at most 8 KiB of head.</summary>
-    private static async Task<string?> ReadTargetAsync(NetworkStream stream, CancellationToken cancellationToken)
+    /// <summary>The request head, up to the blank line that ends it; reads at most 8 KiB.</summary>
+    private static async Task<byte[]> ReadHeadAsync(NetworkStream stream, CancellationToken cancellationToken)
     {
         var head = new byte[8192];
         var length = 0;
@@ -90,10 +90,9 @@ internal sealed class ConsoleHandoff : IDisposable
             var read = await stream.ReadAsync(head.AsMemory(length), cancellationToken);
             if (read == 0) break;
             length += read;
-            if (head.AsSpan(0, length).IndexOf("\r\n\r\n"u8) >= 0) break;
+            if (head.AsSpan(0, length).IndexOf("\r\n\r\n"u8) is var end and >= 0) return head[..end];
         }
-        var line = Encoding.ASCII.GetString(head, 0, length).Split("\r\n", 2)[0].Split(' ');
-        return line is ["GET", var target, var version] && version.StartsWith("HTTP/1.", StringComparison.Ordinal) ? target : null;
+        return head[..length];
     }
 
     private static async Task RespondAsync(NetworkStream stream, string status, string? location, CancellationToken cancellationToken)

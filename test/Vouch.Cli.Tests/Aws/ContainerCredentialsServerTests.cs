@@ -239,7 +239,7 @@ public sealed class ContainerCredentialsServerTests : IAsyncLifetime
     [Fact]
     public void The_request_parser_takes_the_path_without_its_query_and_the_trimmed_authorization()
     {
-        Assert.True(ContainerCredentialsRequest.TryParse("GET /a/b?c=d HTTP/1.1\r\nHost: h\r\nAuthorization: \t tok \r\nAccept: */*"u8, out var request));
+        Assert.True(LoopbackHttpRequest.TryParse("GET /a/b?c=d HTTP/1.1\r\nHost: h\r\nAuthorization: \t tok \r\nAccept: */*"u8, out var request));
 
         Assert.Equal("GET", request.Method);
         Assert.Equal("/a/b", request.Path);
