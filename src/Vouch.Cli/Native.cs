@@ -48,6 +48,25 @@ internal static partial class Native
     /// </summary>
     public static bool MakeUndumpable() => Prctl(PrSetDumpable, 0, 0, 0, 0) == 0 && Prctl(PrGetDumpable, 0, 0, 0, 0) == 0;
 
+    /// <summary>execv(2): replaces this process with <paramref name="path"/>; returns (the errno) only when that fails.</summary>
+    public static unsafe int Exec(string path, string[] argv)
+    {
+        var pointers = new nint[argv.Length + 1];
+        try
+        {
+            for (var i = 0; i < argv.Length; i++) pointers[i] = Marshal.StringToCoTaskMemUTF8(argv[i]);
+            fixed (nint* vector = pointers) Execv(path, vector);
+            return Marshal.GetLastPInvokeError();
+        }
+        finally
+        {
+            foreach (var pointer in pointers) Marshal.FreeCoTaskMem(pointer);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "execv", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static unsafe partial int Execv(string path, nint* argv);
+
     [LibraryImport("libc", EntryPoint = "prctl")]
     private static partial int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 }

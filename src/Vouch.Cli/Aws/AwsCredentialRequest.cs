@@ -13,12 +13,18 @@ public static class AwsCredentialRequest
         ? seconds
         : throw new CliException(ExitCodes.BadConfiguration, $"--duration must be 900 to 3600 seconds, not {seconds}");
 
-    public static async Task<AwsCredentials> GetAsync(CliPaths paths, string role, int duration, StsTarget target, CancellationToken cancellationToken)
+    public static async Task<AwsCredentials> GetAsync(CliPaths paths, string role, int duration, StsTarget target, CancellationToken cancellationToken) =>
+        CredentialsOf(await AgentClient.RequestAsync(paths, Request(role, duration, target), cancellationToken));
+
+    /// <summary><see cref="GetAsync"/> with blocking calls, for the hot path (<see cref="HotPath"/>).</summary>
+    public static AwsCredentials Get(CliPaths paths, string role, int duration, StsTarget target) =>
+        CredentialsOf(AgentClient.Request(paths, Request(role, duration, target)));
+
+    private static AgentRequest Request(string role, int duration, StsTarget target) => new()
     {
-        var response = await AgentClient.RequestAsync(paths, new AgentRequest
-        {
-            Op = AgentOperations.Aws, Role = role, DurationSeconds = duration, Region = target.Region, StsEndpoint = target.Endpoint,
-        }, cancellationToken);
-        return response.Credentials ?? throw new CliException(ExitCodes.Failed, "the agent answered without credentials");
-    }
+        Op = AgentOperations.Aws, Role = role, DurationSeconds = duration, Region = target.Region, StsEndpoint = target.Endpoint,
+    };
+
+    private static AwsCredentials CredentialsOf(AgentResponse response) =>
+        response.Credentials ?? throw new CliException(ExitCodes.Failed, "the agent answered without credentials");
 }

@@ -11,7 +11,7 @@ namespace Vouch.Cli.Commands;
 /// </summary>
 internal static class CredentialCommand
 {
-    public const string CredentialProcessFormat = "aws-credential-process";
+    public const string CredentialProcessFormat = CredentialProcessOutput.Format;
 
     public static Command Create(CliContext context) => new("credential", "Print credentials for other programs")
     {
@@ -54,28 +54,11 @@ internal static class CredentialCommand
             {
                 "env" => Env(credentials),
                 "json" => JsonSerializer.Serialize(credentials, CliJsonContext.Default.AwsCredentials) + "\n",
-                _ => CredentialProcess(credentials),
+                _ => CredentialProcessOutput.Of(credentials),
             });
             return ExitCodes.Ok;
         });
         return command;
-    }
-
-    /// <summary>Exactly the object credential_process reads, keys in the documented order, one line.</summary>
-    private static string CredentialProcess(AwsCredentials credentials)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-        {
-            json.WriteStartObject();
-            json.WriteNumber("Version", 1);
-            json.WriteString("AccessKeyId", credentials.AccessKeyId);
-            json.WriteString("SecretAccessKey", credentials.SecretAccessKey);
-            json.WriteString("SessionToken", credentials.SessionToken);
-            json.WriteString("Expiration", credentials.ExpirationText);
-            json.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan) + "\n";
     }
 
     /// <summary>

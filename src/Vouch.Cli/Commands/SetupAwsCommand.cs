@@ -53,7 +53,8 @@ internal static class SetupAwsCommand
             }
             AwsRegion.Require(chosenRegion);
 
-            var self = Environment.ProcessPath ?? throw new CliException(ExitCodes.Failed, "cannot find the path of the vouch executable");
+            // The small client beside the full program: what credential_process should start (FullProgram).
+            var self = FullProgram.ClientPath(Environment.ProcessPath ?? throw new CliException(ExitCodes.Failed, "cannot find the path of the vouch executable"));
             AwsConfigEditor.Write(file, name!, [
                 new("credential_process", VouchProfile.CredentialProcess(self, arn!, chosenRegion)),
                 new("region", chosenRegion),
