@@ -8,42 +8,35 @@ namespace Vouch.Cli.Agent;
 /// <summary>
 /// Talks to the agent: one request, one response per connection. Starts it on demand for <c>vouch login</c>.
 /// <see cref="SendAsync"/> and the synchronous <see cref="Send"/> (the hot path, <see cref="HotPath"/>) make the same
-/// checks before anything is sent and read the answer the same way.
+/// checks before anything is sent, send the same bytes and read the answer the same way (<see cref="AgentWire"/>).
 /// </summary>
 public static class AgentClient
 {
-    /// <summary>The longest answer the agent gives (credentials with a long session token are a few KB).</summary>
-    private const int MaxAnswer = 1 << 20;
-
     /// <summary>Sends <paramref name="request"/>; null when no agent is listening.</summary>
     public static async Task<AgentResponse?> SendAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken = default)
     {
         using var socket = Connect(paths);
         if (socket is null) return null;
         // Connected: from here on, anything but an answer is the agent failing, never "not logged in".
-        string? line;
-        SocketException? unsent = null;
+        var answer = new Answer(paths);
         try
         {
             try
             {
-                await socket.SendAsync(Line(request), cancellationToken);
+                await socket.SendAsync(AgentWire.Line(request), cancellationToken);
             }
             catch (SocketException e)
             {
                 // An agent that answers before it reads (busy) may have closed already: its answer is still there to read.
-                unsent = e;
+                answer.Unsent = e;
             }
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            using var reader = new StreamReader(stream);
-            line = await reader.ReadLineAsync(cancellationToken);
+            while (!answer.Complete(await socket.ReceiveAsync(answer.Free, cancellationToken))) { }
         }
-        catch (Exception e) when (e is SocketException or IOException)
+        catch (SocketException e)
         {
-            throw Broken(paths, $"the connection failed ({(unsent ?? e).Message})");
+            throw answer.Failed(e);
         }
-        if (line is null) throw Broken(paths, unsent is null ? "it closed the connection without answering" : $"the connection failed ({unsent.Message})");
-        return Decode(paths, System.Text.Encoding.UTF8.GetBytes(line));
+        return answer.Response();
     }
 
     /// <summary>
@@ -54,45 +47,81 @@ public static class AgentClient
     {
         using var socket = Connect(paths);
         if (socket is null) return null;
-        byte[] answer = new byte[16 * 1024];
-        var used = 0;
-        SocketException? unsent = null;
+        var answer = new Answer(paths);
         try
         {
             try
             {
-                socket.Send(Line(request));
+                socket.Send(AgentWire.Line(request));
             }
             catch (SocketException e)
             {
-                // As in SendAsync: an answer written before the agent closed is still there to read.
-                unsent = e;
+                answer.Unsent = e;
             }
-            while (true)
-            {
-                if (used == answer.Length)
-                {
-                    if (answer.Length >= MaxAnswer) throw Broken(paths, "its answer is not the agent protocol (is another program listening on the socket?)");
-                    Array.Resize(ref answer, answer.Length * 2);
-                }
-                var read = socket.Receive(answer.AsSpan(used));
-                if (read == 0) break;
-                var newline = answer.AsSpan(used, read).IndexOf((byte)'\n');
-                used += read;
-                if (newline >= 0)
-                {
-                    used -= read - newline;
-                    return Decode(paths, answer.AsSpan(0, used));
-                }
-            }
+            while (!answer.Complete(socket.Receive(answer.Free.Span))) { }
         }
         catch (SocketException e)
         {
-            throw Broken(paths, $"the connection failed ({(unsent ?? e).Message})");
+            throw answer.Failed(e);
         }
-        // Closed: a last line without its newline is still an answer (as ReadLine takes it); nothing at all is not.
-        if (used == 0) throw Broken(paths, unsent is null ? "it closed the connection without answering" : $"the connection failed ({unsent.Message})");
-        return Decode(paths, answer.AsSpan(0, used));
+        return answer.Response();
+    }
+
+    /// <summary>The answer as it arrives: bytes up to the first newline, or up to the end when the agent closes.</summary>
+    private sealed class Answer(CliPaths paths)
+    {
+        /// <summary>The longest answer taken (credentials with a long session token are a few KB).</summary>
+        private const int Limit = 1 << 20;
+
+        private byte[] _bytes = new byte[16 * 1024];
+        private int _used;
+        private int _line = -1;
+
+        /// <summary>Why the request could not be sent, when it could not.</summary>
+        public SocketException? Unsent { get; set; }
+
+        /// <summary>Where the next bytes go.</summary>
+        public Memory<byte> Free
+        {
+            get
+            {
+                if (_used == _bytes.Length)
+                {
+                    if (_bytes.Length >= Limit) throw Broken(paths, "its answer is not the agent protocol (is another program listening on the socket?)");
+                    Array.Resize(ref _bytes, _bytes.Length * 2);
+                }
+                return _bytes.AsMemory(_used);
+            }
+        }
+
+        /// <summary>Takes <paramref name="read"/> more bytes (0: closed); true once the answer is all there.</summary>
+        public bool Complete(int read)
+        {
+            if (read == 0) return true;
+            var newline = _bytes.AsSpan(_used, read).IndexOf((byte)'\n');
+            if (newline >= 0) _line = _used + newline;
+            _used += read;
+            return _line >= 0;
+        }
+
+        public CliException Failed(SocketException e) => Broken(paths, $"the connection failed ({(Unsent ?? e).Message})");
+
+        public AgentResponse Response()
+        {
+            // Closed: a last line without its newline is still an answer; nothing at all is not.
+            var length = _line >= 0 ? _line : _used;
+            if (length == 0 && _line < 0)
+                throw Unsent is null ? Broken(paths, "it closed the connection without answering") : Failed(Unsent);
+            try
+            {
+                return AgentWire.Parse(_bytes.AsSpan(0, length)) ?? throw Broken(paths, "it answered null");
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                // InvalidOperationException: a string that is not UTF-8.
+                throw Broken(paths, "its answer is not the agent protocol (is another program listening on the socket?)");
+            }
+        }
     }
 
     /// <summary>
@@ -127,27 +156,6 @@ public static class AgentClient
                 $"nothing was sent to it; remove {paths.AgentDirectory} or set VOUCH_AGENT_SOCKET or XDG_RUNTIME_DIR to a directory of your own");
         }
         return socket;
-    }
-
-    /// <summary>The request as the agent reads it: one line of JSON.</summary>
-    private static byte[] Line(AgentRequest request)
-    {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(request, CliJsonContext.Default.AgentRequest);
-        Array.Resize(ref bytes, bytes.Length + 1);
-        bytes[^1] = (byte)'\n';
-        return bytes;
-    }
-
-    private static AgentResponse Decode(CliPaths paths, ReadOnlySpan<byte> line)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(line, CliJsonContext.Default.AgentResponse) ?? throw Broken(paths, "it answered null");
-        }
-        catch (JsonException)
-        {
-            throw Broken(paths, "its answer is not the agent protocol (is another program listening on the socket?)");
-        }
     }
 
     private static CliException Broken(CliPaths paths, string what) => new(ExitCodes.AgentFailed,
