@@ -143,6 +143,28 @@ public abstract class CliEndToEndTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_agent_is_the_full_program_beside_the_small_vouch_and_help_and_usage_still_say_vouch()
+    {
+        await EnrollAndLoginAsync();
+        // status on the small client's hot path; help and a usage error through the full program it runs.
+        var status = await User.RunAsync("status");
+        var help = await User.RunAsync("--help");
+        var usage = await User.RunAsync("credential", "aws", "--role", "arn:aws:iam::123456789012:role/VouchDeveloper", "--unknown");
+        var agent = int.Parse(File.ReadAllText(User.AgentSocket + ".pid").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+
+        // 'vouch login' started the agent from the full program, vouch-agent, in the directory of vouch.
+        Assert.Equal(Path.Combine(Path.GetDirectoryName(CliSandbox.Binary)!, "vouch-agent"), new FileInfo($"/proc/{agent}/exe").LinkTarget);
+        Assert.True(status.ExitCode == 0, status.StandardError);
+        Assert.StartsWith("Logged in as alice@example.com on ", status.StandardOutput, StringComparison.Ordinal);
+        // Help and usage come from the full program, and name the command people type.
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("vouch [command] [options]", help.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("vouch-agent", help.StandardOutput, StringComparison.Ordinal);
+        Assert.Equal(2, usage.ExitCode);
+        Assert.EndsWith("Run 'vouch --help' for usage.", usage.StandardError.Trim(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_agent_socket_is_private_to_its_user()
     {
         await EnrollAndLoginAsync();
