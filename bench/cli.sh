@@ -5,7 +5,7 @@
 #   bench/floor/csharp  a minimal NativeAOT C# client (the language floor)
 #   bench/floor/floor.c the same in C (the physical floor)
 # Prints a markdown table of medians and the ratios vouch / floor for each of REPEAT (3) runs, with the load
-# average; RUNS (300) and WARMUP (100) override. VOUCH_BASELINE=PATH adds another vouch binary to the same runs
+# average; RUNS (300) and WARMUP (100) override. VOUCH_BASELINE=PATH (named VOUCH_BASELINE_NAME) adds another vouch binary to the same runs
 # (an A/B against, say, main's). Takes /tmp/vouch-bench.lock (flock) so that benchmarks do not overlap.
 # Then 'vouch credential token' (agent + server) on its own. Stops everything it started by its PID.
 [ "${VOUCH_BENCH_LOCKED:-}" ] || exec env VOUCH_BENCH_LOCKED=1 flock /tmp/vouch-bench.lock "$(readlink -f "$0")" "$@"
@@ -31,7 +31,7 @@ done
 artifacts/bin/vouch credential aws --role $role --format aws-credential-process | jq -e '.AccessKeyId | length > 0' >/dev/null
 
 baseline=()
-[ -n "${VOUCH_BASELINE:-}" ] && baseline=(-n 'baseline credential aws (cached)' "$VOUCH_BASELINE credential aws --role $role --format aws-credential-process")
+[ -n "${VOUCH_BASELINE:-}" ] && baseline=(-n "${VOUCH_BASELINE_NAME:-baseline} credential aws (cached)" "$VOUCH_BASELINE credential aws --role $role --format aws-credential-process")
 for run in $(seq "$repeat"); do
   json=artifacts/bench/cli-$run.json
   before=$(load)

@@ -23,10 +23,10 @@ internal static class HotPath
 {
     /// <summary>
     /// Runs <paramref name="args"/> when they are one of the hot commands and returns the exit code; null when the full
-    /// command line must handle them (nothing has been done then). Text that is pure ASCII goes to
-    /// <paramref name="output"/> as bytes; any other through <paramref name="textOutput"/> (the console's encoding).
+    /// command line must handle them (nothing has been done then). Text that is pure ASCII goes to the stream
+    /// <paramref name="output"/> opens as bytes; any other through <paramref name="textOutput"/> (the console's encoding).
     /// </summary>
-    public static int? TryRun(string[] args, Func<string, string?> environment, Stream output, Func<TextWriter> textOutput, Func<TextWriter> errors)
+    public static int? TryRun(string[] args, Func<string, string?> environment, Func<Stream> output, Func<TextWriter> textOutput, Func<TextWriter> errors)
     {
         if (args is ["status"]) return Run(environment, output, textOutput, errors, Status);
         if (args is ["credential", "aws", ..] && AwsArguments.TryParse(args.AsSpan(2)) is { } aws)
@@ -34,7 +34,7 @@ internal static class HotPath
         return null;
     }
 
-    private static int Run(Func<string, string?> environment, Stream output, Func<TextWriter> textOutput, Func<TextWriter> errors,
+    private static int Run(Func<string, string?> environment, Func<Stream> output, Func<TextWriter> textOutput, Func<TextWriter> errors,
         Func<CliPaths, StringWriter, (int ExitCode, string Output)> command)
     {
         using var messages = new StringWriter(CultureInfo.InvariantCulture);
@@ -54,8 +54,9 @@ internal static class HotPath
         {
             if (Ascii.IsValid(text))
             {
-                output.Write(Encoding.ASCII.GetBytes(text));
-                output.Flush();
+                using var stream = output();
+                stream.Write(Encoding.ASCII.GetBytes(text));
+                stream.Flush();
             }
             else
             {

@@ -4,7 +4,7 @@ using Vouch.Cli.Server;
 using Vouch.Cli.Terminal;
 
 // credential_process and status first, without building the command line (docs/benchmarks.md, issue 13).
-if (HotPath.TryRun(args, Environment.GetEnvironmentVariable, Console.OpenStandardOutput(), () => Console.Out, () => Console.Error) is { } hot)
+if (HotPath.TryRun(args, Environment.GetEnvironmentVariable, StandardOutput.Open, () => Console.Out, () => Console.Error) is { } hot)
     return hot;
 
 var connections = new Lazy<ServerConnections>(() => new ServerConnections(TimeProvider.System));

@@ -164,7 +164,7 @@ public sealed class HotPathTests : IAsyncLifetime
         var text = new StringWriter();
         var errors = new StringWriter();
 
-        var exitCode = await Task.Run(() => HotPath.TryRun(arguments, Environment, output, () => text, () => errors));
+        var exitCode = await Task.Run(() => HotPath.TryRun(arguments, Environment, () => output, () => text, () => errors));
 
         Assert.Null(exitCode);
         Assert.Empty(_requests);
@@ -186,7 +186,7 @@ public sealed class HotPathTests : IAsyncLifetime
         var text = new StringWriter();
         var errors = new StringWriter();
         // Blocking calls: off the test's thread, as the agent answers on the thread pool of this same process.
-        var exitCode = await Task.Run(() => HotPath.TryRun(arguments, Environment, output, () => text, () => errors));
+        var exitCode = await Task.Run(() => HotPath.TryRun(arguments, Environment, () => output, () => text, () => errors));
         Assert.NotNull(exitCode);
         return (exitCode, Encoding.UTF8.GetString(output.ToArray()) + text, errors.ToString());
     }

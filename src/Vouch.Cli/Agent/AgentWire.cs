@@ -14,8 +14,49 @@ namespace Vouch.Cli.Agent;
 /// </summary>
 internal static class AgentWire
 {
-    /// <summary>The request as the agent reads it: one line of JSON.</summary>
+    /// <summary>
+    /// The request as the agent reads it: one line of JSON. When every value is plain (<see cref="IsPlain"/>, as the
+    /// hot path's are) it is put together directly: a <see cref="Utf8JsonWriter"/> builds the JavaScript encoder in
+    /// its first use, a tenth of a cached call's CPU; else the writer writes it.
+    /// </summary>
     public static byte[] Line(AgentRequest request)
+    {
+        if (request.ExpiresAt is not null || request.Op is null || !IsPlain(request.Op) || !IsPlain(request.Server) || !IsPlain(request.Session) || !IsPlain(request.Email)
+            || !IsPlain(request.Audience) || !IsPlain(request.Role) || !IsPlain(request.Region) || !IsPlain(request.StsEndpoint))
+            return Written(request);
+        var line = new System.Text.StringBuilder(256).Append("{\"op\":\"").Append(request.Op).Append('"');
+        Plain(line, "server", request.Server);
+        Plain(line, "session", request.Session);
+        Plain(line, "email", request.Email);
+        Plain(line, "audience", request.Audience);
+        Plain(line, "role", request.Role);
+        if (request.DurationSeconds is { } duration) line.Append(",\"duration\":").Append(duration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Plain(line, "region", request.Region);
+        Plain(line, "sts_endpoint", request.StsEndpoint);
+        return System.Text.Encoding.ASCII.GetBytes(line.Append("}\n").ToString());
+    }
+
+    /// <summary>
+    /// True when <paramref name="value"/> is null or is written as it is, without escapes, by every JavaScript
+    /// encoder System.Text.Json has: printable ASCII but for <c>" \ &lt; &gt; &amp; ' + `</c>.
+    /// </summary>
+    public static bool IsPlain(string? value)
+    {
+        if (value is null) return true;
+        foreach (var c in value)
+        {
+            if (c is < ' ' or > '~' or '"' or '\\' or '<' or '>' or '&' or '\'' or '+' or '`') return false;
+        }
+        return true;
+    }
+
+    private static void Plain(System.Text.StringBuilder line, string name, string? value)
+    {
+        if (value is not null) line.Append(",\"").Append(name).Append("\":\"").Append(value).Append('"');
+    }
+
+    /// <summary><see cref="Line"/> by <see cref="Utf8JsonWriter"/>, for any value.</summary>
+    internal static byte[] Written(AgentRequest request)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var json = new Utf8JsonWriter(buffer))

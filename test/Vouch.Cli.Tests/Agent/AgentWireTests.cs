@@ -102,9 +102,11 @@ public sealed class AgentWireTests(ITestOutputHelper output)
 
     private static Gen<AgentRequest> Requests() =>
         from op in Gen.OneOf(Gen.Elements(AgentOperations.Aws, AgentOperations.Status, AgentOperations.Login), Text())
-        from strings in Gen.ArrayOf(Gen.OneOf(Gen.Constant<string?>(null), Text().Select(s => (string?)s)), 7)
+        from strings in Gen.ArrayOf(Gen.Frequency((2, Gen.Constant<string?>(null)), (1, Text().Select(s => (string?)s)),
+            (8, Gen.Elements<string?>("arn:aws:iam::123456789012:role/Dev", "us-east-1", "http://127.0.0.1:18191", "alice@example.com", "vs_a-b_c", ""))), 7)
         from duration in Gen.OneOf(Gen.Constant<int?>(null), ArbMap.Default.GeneratorFor<int>().Select(i => (int?)i))
-        from time in Gen.Elements<DateTimeOffset?>(null, new DateTimeOffset(2026, 11, 26, 18, 30, 15, 123, TimeSpan.FromHours(5.5)), DateTimeOffset.MinValue, DateTimeOffset.MaxValue)
+        from time in Gen.Frequency((3, Gen.Constant<DateTimeOffset?>(null)),
+            (1, Gen.Elements<DateTimeOffset?>(new DateTimeOffset(2026, 11, 26, 18, 30, 15, 123, TimeSpan.FromHours(5.5)), DateTimeOffset.MinValue, DateTimeOffset.MaxValue)))
         select new AgentRequest
         {
             Op = op, Server = strings[0], Session = strings[1], Email = strings[2], ExpiresAt = time, Audience = strings[3],
@@ -138,6 +140,40 @@ public sealed class AgentWireTests(ITestOutputHelper output)
         output.WriteLine($"{run}: {read} read, {refused} refused");
         // The generator must reach both sides, or the comparison proves little.
         Assert.InRange(read, 300, 2700);
+    }
+
+    [Fact]
+    public async Task The_credential_process_object_is_the_same_whether_put_together_directly_or_by_the_json_writer()
+    {
+        var credentials =
+            from values in Gen.ArrayOf(Gen.Frequency((1, Text()), (4, Gen.Elements("ASIAXYZ", "wJalrXUtnFEMI/K7MDENG/bPxRfiCY", "FwoGZXIvYXdzE//////////wEaDP/="))), 3)
+            from seconds in Gen.Choose(0, int.MaxValue)
+            select new Vouch.Cli.Aws.AwsCredentials
+            {
+                AccessKeyId = values[0], SecretAccessKey = values[1], SessionToken = values[2], Expiration = DateTimeOffset.UnixEpoch.AddSeconds(seconds),
+                RoleArn = "arn:aws:iam::123456789012:role/Dev", Region = "eu-west-1",
+            };
+        var direct = 0;
+        var run = await Vouch.Testing.Fuzz.CheckEachAsync("credential_process output", seed: 20261128, count: 500, credentials, c =>
+        {
+            Assert.Equal(Vouch.Cli.Aws.CredentialProcessOutput.Written(c), Vouch.Cli.Aws.CredentialProcessOutput.Of(c));
+            if (AgentWire.IsPlain(c.AccessKeyId) && AgentWire.IsPlain(c.SecretAccessKey) && AgentWire.IsPlain(c.SessionToken)) direct++;
+        }, c => $"{c.AccessKeyId} {c.SecretAccessKey} {c.SessionToken} {c.ExpirationText}");
+        output.WriteLine($"{run}: {direct} put together directly");
+        Assert.InRange(direct, 50, 450);
+    }
+
+    [Fact]
+    public async Task Requests_with_plain_values_are_put_together_directly_and_the_rest_written_alike()
+    {
+        var plain = 0;
+        var run = await Vouch.Testing.Fuzz.CheckEachAsync("agent wire request paths", seed: 20261129, count: 500, Requests(), request =>
+        {
+            Assert.Equal(AgentWire.Written(request), AgentWire.Line(request));
+            if (request.ExpiresAt is null && new[] { request.Op, request.Server, request.Session, request.Email, request.Audience, request.Role, request.Region, request.StsEndpoint }.All(AgentWire.IsPlain)) plain++;
+        });
+        output.WriteLine($"{run}: {plain} plain");
+        Assert.InRange(plain, 25, 475);
     }
 
     [Fact]
