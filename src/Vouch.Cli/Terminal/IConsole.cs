@@ -30,23 +30,5 @@ public sealed class SystemConsole : IConsole
         return Console.ReadLine();
     }
 
-    public string? ReadSecret(string prompt)
-    {
-        if (!IsInteractive) return null;
-        Console.Error.Write(prompt);
-        var buffer = new System.Text.StringBuilder();
-        while (true)
-        {
-            var key = Console.ReadKey(intercept: true);
-            if (key.Key == ConsoleKey.Enter) break;
-            if (key.Key == ConsoleKey.Backspace)
-            {
-                if (buffer.Length > 0) buffer.Length--;
-                continue;
-            }
-            if (!char.IsControl(key.KeyChar)) buffer.Append(key.KeyChar);
-        }
-        Console.Error.WriteLine();
-        return buffer.ToString();
-    }
+    public string? ReadSecret(string prompt) => IsInteractive ? QuietTerminal.ReadLine(Console.Error, prompt) : null;
 }
