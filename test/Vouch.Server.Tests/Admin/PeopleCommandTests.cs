@@ -13,10 +13,11 @@ using Xunit;
 namespace Vouch.Server.Tests.Admin;
 
 /// <summary>
-/// <c>vouch-server users promote|demote</c> and the administrator column of <c>users list|show</c>, run in process on
-/// a database where Alice (the first user) and Bob enrolled through an in-process server, stopped before the commands run.
+/// <c>vouch-server users promote|demote</c>, the administrator column of <c>users list|show</c> and the enroll link of
+/// <c>invite</c>, run in process on a database where Alice (the first user) and Bob enrolled through an in-process
+/// server, stopped before the commands run.
 /// </summary>
-public sealed class AdministratorCommandTests : IAsyncLifetime
+public sealed class PeopleCommandTests : IAsyncLifetime
 {
     private readonly TemporaryDirectory _directory = new();
     private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
@@ -98,5 +99,48 @@ public sealed class AdministratorCommandTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.NotFound, exit);
         Assert.Contains("no user nobody@example.com", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invite_prints_the_code_alone_on_stdout_and_the_enroll_link_on_stderr()
+    {
+        var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--issuer", "https://vouch.example.com");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        var code = output.TrimEnd('\n');
+        Assert.Matches("^vi_[A-Za-z0-9_-]+$", code);
+        Assert.Contains($"Enroll in a browser: https://vouch.example.com/enroll?code={code}\n", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invite_with_link_prints_the_enroll_link_alone_on_stdout()
+    {
+        var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--link", "--issuer", "https://vouch.example.com/idp");
+
+        Assert.Equal(ExitCodes.Ok, exit);
+        Assert.Matches("^https://vouch\\.example\\.com/idp/enroll\\?code=vi_[A-Za-z0-9_-]+\n$", output);
+        Assert.DoesNotContain("Enroll in a browser", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invite_with_link_but_no_issuer_is_refused_before_any_invite_is_made()
+    {
+        var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--link");
+        var (_, invites, _) = await RunAsync("invites", "list", "--json");
+
+        Assert.Equal(ExitCodes.BadConfiguration, exit);
+        Assert.Equal("", output);
+        Assert.Contains("--link needs the issuer", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("carol@example.com", invites, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invite_with_an_invalid_issuer_is_refused_before_any_invite_is_made()
+    {
+        var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--issuer", "http://vouch.example.com");
+
+        Assert.Equal(ExitCodes.BadConfiguration, exit);
+        Assert.Equal("", output);
+        Assert.Contains("must use https://", error, StringComparison.Ordinal);
     }
 }
