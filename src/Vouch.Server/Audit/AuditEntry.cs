@@ -29,6 +29,7 @@ public static class AuditEventTypes
     public const string UserDemoted = "user.demoted";
     public const string CredentialRevoked = "credential.revoked";
     public const string CredentialUnlocked = "credential.unlocked";
+    public const string CredentialRenamed = "credential.renamed";
     public const string InviteRevoked = "invite.revoked";
 
     /// <summary>The first keyed record after records written before the chain was keyed (see <see cref="AuditLog.SealUnkeyedAsync"/>).</summary>

@@ -73,7 +73,8 @@ public static class ServerApplication
             .AddVouchKeyRotation()
             .AddVouchOidc(settings.Oidc)
             .AddVouchWebAuthn(settings.WebAuthn)
-            .AddVouchWeb();
+            .AddVouchWeb()
+            .AddVouchBrowserSessions(settings.Oidc.Issuer);
         if (settings.Tls is not null) builder.Services.AddSingleton(settings.Tls).AddSingleton<TlsCertificateSource>();
         configureServices?.Invoke(builder.Services);
 
@@ -85,6 +86,7 @@ public static class ServerApplication
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
         app.UseVouchErrorPages();
         app.UseRouting();
+        app.UseVouchBrowserSessions();
         app.UseRateLimiter();
         app.MapVouchHealth();
         app.MapVouchOidc();

@@ -56,6 +56,7 @@ internal sealed class CredentialConfiguration : IEntityTypeConfiguration<Credent
         builder.Property(c => c.PublicKey).HasColumnName("public_key");
         builder.Property(c => c.SignCount).HasColumnName("sign_count");
         builder.Property(c => c.AaGuid).HasColumnName("aaguid");
+        builder.Property(c => c.Name).HasColumnName("name").HasMaxLength(64);
         builder.Property(c => c.AttestationFormat).HasColumnName("attestation_format").HasMaxLength(32);
         builder.Property(c => c.CreatedAt).HasColumnName("created_at");
         builder.Property(c => c.LastUsedAt).HasColumnName("last_used_at");
@@ -95,6 +96,7 @@ internal sealed class SessionConfiguration : IEntityTypeConfiguration<SessionRec
         builder.HasIndex(s => s.TokenHash).IsUnique();
         builder.Property(s => s.UserId).HasColumnName("user_id");
         builder.HasIndex(s => s.UserId);
+        builder.Property(s => s.Kind).HasColumnName("kind").HasMaxLength(16).HasDefaultValue(SessionKinds.Cli);
         builder.HasOne<UserRecord>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
         builder.Property(s => s.CredentialId).HasColumnName("credential_id");
         // Revoking a key revokes the sessions it opened.

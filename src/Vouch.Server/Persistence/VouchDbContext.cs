@@ -4,6 +4,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
+using Vouch.Server.Web.KeyRing;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Persistence;
@@ -24,6 +25,8 @@ public abstract class VouchDbContext(DbContextOptions options) : DbContext(optio
     public DbSet<CeremonyRecord> Ceremonies => Set<CeremonyRecord>();
 
     public DbSet<SessionRecord> Sessions => Set<SessionRecord>();
+
+    public DbSet<DataProtectionKeyRecord> DataProtectionKeys => Set<DataProtectionKeyRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(VouchDbContext).Assembly);

@@ -33,13 +33,17 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// disabled by the time it would be stored: the user's row is locked (a no-op update) in the same transaction, so
     /// a concurrent <c>users disable</c> either waits for this session and revokes it, or is seen and refuses it.
     /// </summary>
-    public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string? client, CancellationToken cancellationToken)
+    public Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string? client, CancellationToken cancellationToken) =>
+        CreateAsync(user, credentialId, SessionKinds.Cli, client, cancellationToken);
+
+    /// <summary>As <see cref="CreateAsync(UserRecord, byte[], string?, CancellationToken)"/>, for a session of <paramref name="kind"/> (one of <see cref="SessionKinds"/>).</summary>
+    public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
     {
         var token = OpaqueSecret.Generate(TokenPrefix);
         var now = StoredTime.Now(time);
         var session = new SessionRecord
         {
-            Id = Guid.NewGuid(), TokenHash = OpaqueSecret.Hash(token), UserId = user.Id, CredentialId = credentialId,
+            Id = Guid.NewGuid(), TokenHash = OpaqueSecret.Hash(token), UserId = user.Id, Kind = kind, CredentialId = credentialId,
             CreatedAt = now, ExpiresAt = now + Lifetime,
         };
         var created = await Conflicts.InTransactionAsync(factory, async db =>
@@ -52,7 +56,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             {
                 Type = AuditEventTypes.LoginSucceeded, Actor = "user:" + user.Email, ClientAddress = client,
                 // The session's id (not its token) lets an administrator revoke it.
-                Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString() },
+                Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString(), ["kind"] = kind },
             });
             return true;
         }, cancellationToken);
@@ -65,13 +69,20 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// The live session whose bearer token is <paramref name="token"/>, or why there is none (401; 403 when its
     /// user is disabled). A session opened with a key that was revoked or locked since is refused as revoked.
     /// </summary>
-    public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, CancellationToken cancellationToken)
+    public Task<Outcome<AuthenticatedSession>> FindAsync(string? token, CancellationToken cancellationToken) =>
+        FindAsync(token, SessionKinds.Cli, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="FindAsync(string?, CancellationToken)"/>, for a session of <paramref name="kind"/>: a browser's
+    /// session presented as a bearer (or the reverse) is unknown.
+    /// </summary>
+    public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, string kind, CancellationToken cancellationToken)
     {
         if (!OpaqueSecret.HasShape(token, TokenPrefix)) return Unknown;
         await using var db = factory.CreateDbContext();
         var hash = OpaqueSecret.Hash(token!);
         var found = await db.Sessions.AsNoTracking()
-            .Where(s => s.TokenHash == hash)
+            .Where(s => s.TokenHash == hash && s.Kind == kind)
             .Join(db.Users.AsNoTracking(), s => s.UserId, u => u.Id, (s, u) => new
             {
                 Session = s,
@@ -88,6 +99,18 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         if (found.Session.ExpiresAt <= time.GetUtcNow())
             return new Problem(ErrorCodes.SessionExpired, "the session expired: run 'vouch login'", StatusCodes.Status401Unauthorized);
         return new AuthenticatedSession(found.Session, found.User, found.HardwareKey);
+    }
+
+    /// <summary>The live sessions of <paramref name="userId"/> (both kinds), newest first.</summary>
+    public async Task<IReadOnlyList<SessionRecord>> ListLiveAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        var now = StoredTime.Now(time);
+        var live = await db.Sessions.AsNoTracking()
+            .Where(s => s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > now)
+            .Where(s => !db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)))
+            .ToListAsync(cancellationToken);
+        return live.OrderByDescending(s => s.CreatedAt).ToList();
     }
 
     private static readonly Problem Unknown =

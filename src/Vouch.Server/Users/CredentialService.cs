@@ -21,6 +21,13 @@ public sealed record CredentialSummary(
         new(CredentialService.FormatId(key.Id), email, key.AaGuid, key.CreatedAt, key.LastUsedAt, key.RevokedAt, key.RevokedBy, key.LockedAt);
 }
 
+/// <summary>
+/// One of a user's own live keys as the account page shows it: <see cref="Model"/> is the model's name when the
+/// AAGUID is one this build knows, else null (the page then shows the AAGUID).
+/// </summary>
+public sealed record AccountKey(
+    string Id, string? Name, Guid AaGuid, string? Model, DateTimeOffset AddedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? LockedAt);
+
 /// <summary>What revoking a key did: <see cref="Changed"/> is false when it already was revoked.</summary>
 public sealed record CredentialRevocation(CredentialSummary Credential, bool Changed, int SessionsRevoked);
 
@@ -120,6 +127,66 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             });
             return new CredentialUnlock(CredentialSummary.From(key, email), Changed: true);
         }, cancellationToken);
+    }
+
+    /// <summary>The longest name a key may be given.</summary>
+    public const int MaxNameLength = 64;
+
+    /// <summary>The refusal to remove a user's last key without their explicit confirmation.</summary>
+    public static Problem LastKeyNeedsConfirmation { get; } = new(ErrorCodes.InvalidRequest,
+        "this is your only security key: without it you cannot sign in again until your administrator sends you an invite; confirm to remove it");
+
+    /// <summary>The live (not revoked) keys of <paramref name="userId"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<AccountKey>> ListOwnAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        var keys = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId && c.RevokedAt == null).ToListAsync(cancellationToken);
+        return keys.OrderBy(k => k.CreatedAt)
+            .Select(k => new AccountKey(FormatId(k.Id), k.Name, k.AaGuid, ShippedAttestation.ModelName(k.AaGuid), k.CreatedAt, k.LastUsedAt, k.LockedAt))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Names the key <paramref name="id"/> of <paramref name="userId"/> (trimmed, at most <see cref="MaxNameLength"/>
+    /// characters; empty clears it), audited as <paramref name="actor"/>. Another user's key is not found.
+    /// </summary>
+    public async Task<Outcome<AccountKey>> RenameAsync(Guid userId, string id, string? name, string actor, CancellationToken cancellationToken)
+    {
+        if (TryParseId(id) is not { } credentialId) return Malformed(id);
+        name = string.IsNullOrWhiteSpace(name) ? null : name.Trim();
+        if (name is { Length: > MaxNameLength } || (name is not null && name.Any(char.IsControl)))
+            return new Problem(ErrorCodes.InvalidRequest, $"a key's name is at most {MaxNameLength} characters, without control characters");
+        return await Conflicts.InTransactionAsync<Outcome<AccountKey>>(factory, async db =>
+        {
+            var key = await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId && c.UserId == userId && c.RevokedAt == null, cancellationToken);
+            if (key is null) return NoSuchCredential(id);
+            key.Name = name;
+            var email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).SingleAsync(cancellationToken);
+            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            {
+                Type = AuditEventTypes.CredentialRenamed,
+                Actor = actor,
+                Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["name"] = name ?? "" },
+            });
+            return new AccountKey(id, key.Name, key.AaGuid, ShippedAttestation.ModelName(key.AaGuid), key.CreatedAt, key.LastUsedAt, key.LockedAt);
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Removes (revokes) the key <paramref name="id"/> of <paramref name="userId"/> and the sessions it opened, audited
+    /// as <paramref name="actor"/>; the last live key only when <paramref name="confirmLast"/>, else
+    /// <see cref="LastKeyNeedsConfirmation"/>. Another user's key is not found.
+    /// </summary>
+    public async Task<Outcome<CredentialRevocation>> RemoveOwnAsync(Guid userId, string id, bool confirmLast, string actor, CancellationToken cancellationToken)
+    {
+        if (TryParseId(id) is not { } credentialId) return Malformed(id);
+        await using (var db = factory.CreateDbContext())
+        {
+            var live = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId && c.RevokedAt == null).Select(c => c.Id).ToListAsync(cancellationToken);
+            if (!live.Any(k => k.AsSpan().SequenceEqual(credentialId))) return NoSuchCredential(id);
+            if (live.Count == 1 && !confirmLast) return LastKeyNeedsConfirmation;
+        }
+        return await RevokeAsync(id, actor, cancellationToken);
     }
 
     private static Problem NoSuchCredential(string id) => new(ErrorCodes.NotFound, $"no credential {id}", StatusCodes.Status404NotFound);

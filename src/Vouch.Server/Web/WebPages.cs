@@ -1,8 +1,12 @@
 using System.Reflection;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Vouch.Server.Web.KeyRing;
 
 namespace Vouch.Server.Web;
 
@@ -24,9 +28,24 @@ public static class WebPages
         ("/css/site.css", "site.css", "text/css; charset=utf-8"),
     ];
 
+    /// <summary>The data-protection application name: every instance on one database shares it, so they share keys.</summary>
+    public const string ApplicationName = "vouch-server";
+
+    /// <summary>
+    /// Registers the pages and ASP.NET Core data protection with its key ring in the database, sealed under the
+    /// key-encryption key (which the host registers).
+    /// </summary>
     public static IServiceCollection AddVouchWeb(this IServiceCollection services)
     {
         services.AddRazorPages(options => options.RootDirectory = "/Web/Pages");
+        services.AddSingleton<DatabaseXmlRepository>();
+        services.AddSingleton<KeyRingEncryptor>();
+        services.AddDataProtection().SetApplicationName(ApplicationName);
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(options =>
+        {
+            options.XmlRepository = provider.GetRequiredService<DatabaseXmlRepository>();
+            options.XmlEncryptor = provider.GetRequiredService<KeyRingEncryptor>();
+        }));
         return services;
     }
 

@@ -15,6 +15,9 @@ public sealed class CredentialRecord
     public required long SignCount { get; set; }
 
     public required Guid AaGuid { get; init; }
+
+    /// <summary>The name its owner gave the key on the account page (at most 64 characters), or null.</summary>
+    public string? Name { get; set; }
     public required string AttestationFormat { get; init; }
 
     /// <summary>

@@ -10,6 +10,9 @@ using Vouch.Server.Users;
 
 namespace Vouch.Server.WebAuthn;
 
+/// <summary>A finished login: whose, and the session it opened.</summary>
+public sealed record LoggedIn(UserRecord User, CreatedSession Session);
+
 /// <summary>
 /// Logs in with an enrolled key: the assertion is verified against the stored public key, then the sign counter
 /// must move forward (a counter that does not means a cloned key, which is then locked), then a session starts.
@@ -33,7 +36,20 @@ public sealed class LoginService(
         return new CeremonyOptionsResponse(ceremony.ToString(), JsonDocument.Parse(json).RootElement.Clone());
     }
 
+    /// <summary>Finishes a login of the JSON API (the CLI): a session whose bearer token the answer carries.</summary>
     public async Task<Outcome<LoginResponse>> FinishAsync(LoginRequest request, string? client, CancellationToken cancellationToken)
+    {
+        var login = await FinishAsync(request, SessionKinds.Cli, client, cancellationToken);
+        return login.Succeeded
+            ? new LoginResponse(login.Value.Session.Token, login.Value.User.Email, login.Value.Session.ExpiresAt)
+            : login.Problem;
+    }
+
+    /// <summary>
+    /// Finishes a login for a session of <paramref name="kind"/> (one of <see cref="SessionKinds"/>): the same checks
+    /// whoever holds the session, so a key is the same thing to the browser and to the CLI.
+    /// </summary>
+    public async Task<Outcome<LoggedIn>> FinishAsync(LoginRequest request, string kind, string? client, CancellationToken cancellationToken)
     {
         var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
         if (!ceremony.Succeeded) return ceremony.Problem;
@@ -104,9 +120,9 @@ public sealed class LoginService(
             // Another login with this key landed first: this assertion's counter is now stale.
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "concurrent use of the credential", cancellationToken);
         }
-        var session = await sessions.CreateAsync(user, stored.Id, client, cancellationToken);
+        var session = await sessions.CreateAsync(user, stored.Id, kind, client, cancellationToken);
         if (!session.Succeeded)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, session.Problem, cancellationToken);
-        return new LoginResponse(session.Value.Token, user.Email, session.Value.ExpiresAt);
+        return new LoggedIn(user, session.Value);
     }
 }

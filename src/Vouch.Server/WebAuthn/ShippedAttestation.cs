@@ -11,6 +11,12 @@ internal static class ShippedAttestation
 
     public static IReadOnlySet<Guid> YubicoModels { get; } = LoadModels();
 
+    /// <summary>Each shipped model's name, from the list's trailing comments (<c>AAGUID  # YubiKey 5 Series (5.7)</c>).</summary>
+    public static IReadOnlyDictionary<Guid, string> YubicoModelNames { get; } = LoadModelNames();
+
+    /// <summary>The name of the model <paramref name="aaguid"/>, when this build knows it; otherwise null.</summary>
+    public static string? ModelName(Guid aaguid) => YubicoModelNames.GetValueOrDefault(aaguid);
+
     private static X509Certificate2Collection LoadRoots()
     {
         var collection = new X509Certificate2Collection();
@@ -23,6 +29,18 @@ internal static class ShippedAttestation
     {
         var parsed = AttestationModels.Parse(Read(ResourcePrefix + "yubico-aaguids.txt"));
         return parsed.Succeeded ? parsed.Value : throw new InvalidOperationException("the shipped Yubico model list is malformed: " + parsed.Problem.Description);
+    }
+
+    private static Dictionary<Guid, string> LoadModelNames()
+    {
+        var names = new Dictionary<Guid, string>();
+        foreach (var line in Read(ResourcePrefix + "yubico-aaguids.txt").Split('\n'))
+        {
+            var comment = line.IndexOf('#', StringComparison.Ordinal);
+            if (comment <= 0 || !Guid.TryParseExact(line[..comment].Trim(), "D", out var aaguid)) continue;
+            names[aaguid] = line[(comment + 1)..].Trim();
+        }
+        return names;
     }
 
     private static IEnumerable<string> Resources() =>

@@ -1,6 +1,7 @@
-// Vouch: the browser side of enrolling a security key. Runs the JSON API's ceremony (the same one the CLI uses):
-// ask the server for options, let the authenticator create a credential, send it back. No inline script: the CSP
-// allows only this file. Paths are relative so that an issuer with a path (https://example.com/vouch) works.
+// Vouch: the browser side of the WebAuthn ceremonies. Enrolling and signing in run the JSON API's ceremonies (the
+// same ones the CLI uses): ask the server for options, let the authenticator create a credential or sign, send it
+// back. The pages' own POSTs carry the anti-forgery token in a header. No inline script: the CSP allows only this
+// file. Paths are relative so that an issuer with a path (https://example.com/vouch) works.
 "use strict";
 
 (function () {
@@ -19,10 +20,16 @@
     return btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
 
+  // The anti-forgery token the page rendered (a hidden input), for the page's own POSTs.
+  function antiforgeryHeaders() {
+    const input = document.querySelector("input[name=__RequestVerificationToken]");
+    return input ? { RequestVerificationToken: input.value } : {};
+  }
+
   async function postJson(path, body) {
     const response = await fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: Object.assign({ "Content-Type": "application/json" }, antiforgeryHeaders()),
       body: JSON.stringify(body),
       credentials: "same-origin",
     });
@@ -58,6 +65,81 @@
       },
       clientExtensionResults: credential.getClientExtensionResults(),
     };
+  }
+
+  function requestOptions(options) {
+    const publicKey = Object.assign({}, options);
+    publicKey.challenge = toBytes(options.challenge);
+    publicKey.allowCredentials = (options.allowCredentials || []).map(function (c) {
+      return Object.assign({}, c, { id: toBytes(c.id) });
+    });
+    return publicKey;
+  }
+
+  function assertionJson(credential) {
+    const response = credential.response;
+    return {
+      id: credential.id,
+      rawId: toBase64url(credential.rawId),
+      type: credential.type,
+      response: {
+        authenticatorData: toBase64url(response.authenticatorData),
+        clientDataJSON: toBase64url(response.clientDataJSON),
+        signature: toBase64url(response.signature),
+        userHandle: response.userHandle ? toBase64url(response.userHandle) : null,
+      },
+      clientExtensionResults: credential.getClientExtensionResults(),
+    };
+  }
+
+  // What a person should read for each way a sign-in can fail.
+  function explainLogin(error) {
+    if (error.name === "NotAllowedError")
+      return "The security key did not sign you in: the request was cancelled or timed out, or this key holds no Vouch key for this site. Press the button to try again.";
+    if (error.code === "webauthn_failed")
+      return "This security key is not (or no longer) registered with Vouch: it may have been removed from your account. Use another of your keys, or ask your administrator for an invite.";
+    if (error.code === "credential_locked")
+      return "This security key is locked because it may have been copied. Ask your administrator.";
+    if (error.code === "user_disabled")
+      return "Your account is disabled. Ask your administrator.";
+    if (error.code === "challenge_expired" || error.code === "invalid_ceremony")
+      return "The request took too long. Press the button to try again.";
+    if (error.code === "rate_limited")
+      return "Too many attempts from this address. Wait a minute, then try again.";
+    return "Signing in failed: " + (error.message || "unknown error") + ". Press the button to try again.";
+  }
+
+  async function login(section, button, problem) {
+    button.disabled = true;
+    problem.hidden = true;
+    try {
+      const started = await postJson("api/v1/login/options", {});
+      const credential = await navigator.credentials.get({ publicKey: requestOptions(started.options) });
+      const answer = await postJson("login?handler=Finish&returnUrl=" + encodeURIComponent(section.dataset.returnUrl),
+        { ceremony: started.ceremony, assertion: assertionJson(credential) });
+      window.location.assign(answer.redirect);
+    } catch (error) {
+      problem.textContent = explainLogin(error);
+      problem.hidden = false;
+      button.disabled = false;
+    }
+  }
+
+  // A spare key for the signed-in user: the account page starts the enrollment (an invite for the user's own email,
+  // never shown) and finishes it; the same enrollment service as the invite link's.
+  async function addSpare(button, problem) {
+    button.disabled = true;
+    problem.hidden = true;
+    try {
+      const started = await postJson("account?handler=SpareOptions", {});
+      const credential = await navigator.credentials.create({ publicKey: creationOptions(started.options) });
+      await postJson("account?handler=SpareFinish", { ceremony: started.ceremony, credential: attestationJson(credential) });
+      window.location.assign("account?added=1");
+    } catch (error) {
+      problem.textContent = explain(error);
+      problem.hidden = false;
+      button.disabled = false;
+    }
   }
 
   // What a person should read for each way the ceremony can fail.
@@ -99,7 +181,26 @@
     }
   }
 
+  function unsupported(button, problem) {
+    problem.textContent = "This browser cannot use security keys. Open the page in a current browser.";
+    problem.hidden = false;
+    button.disabled = true;
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    const loginSection = document.getElementById("login");
+    if (loginSection) {
+      const button = document.getElementById("login-button");
+      const problem = document.getElementById("login-problem");
+      if (!window.PublicKeyCredential) return unsupported(button, problem);
+      button.addEventListener("click", function () { login(loginSection, button, problem); });
+    }
+    const spareButton = document.getElementById("spare-button");
+    if (spareButton) {
+      const problem = document.getElementById("spare-problem");
+      if (!window.PublicKeyCredential) return unsupported(spareButton, problem);
+      spareButton.addEventListener("click", function () { addSpare(spareButton, problem); });
+    }
     const section = document.getElementById("enroll");
     if (!section) return;
     const button = document.getElementById("enroll-button");

@@ -143,6 +143,14 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("expires_at");
 
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("cli")
+                        .HasColumnName("kind");
+
                     b.Property<long?>("RevokedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("revoked_at");
@@ -278,6 +286,27 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                     b.ToTable("users", (string)null);
                 });
 
+            modelBuilder.Entity("Vouch.Server.Web.KeyRing.DataProtectionKeyRecord", b =>
+                {
+                    b.Property<string>("FriendlyName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("TEXT")
+                        .HasColumnName("xml");
+
+                    b.HasKey("FriendlyName");
+
+                    b.ToTable("data_protection_keys", (string)null);
+                });
+
             modelBuilder.Entity("Vouch.Server.WebAuthn.CeremonyRecord", b =>
                 {
                     b.Property<Guid>("Id")
@@ -350,6 +379,11 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                     b.Property<long?>("LockedAt")
                         .HasColumnType("INTEGER")
                         .HasColumnName("locked_at");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT")
+                        .HasColumnName("name");
 
                     b.Property<byte[]>("PublicKey")
                         .IsRequired()

@@ -1,0 +1,57 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Vouch.Server.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class BrowserSessions : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<string>(
+                name: "kind",
+                table: "sessions",
+                type: "TEXT",
+                maxLength: 16,
+                nullable: false,
+                defaultValue: "cli");
+
+            migrationBuilder.AddColumn<string>(
+                name: "name",
+                table: "credentials",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "data_protection_keys",
+                columns: table => new
+                {
+                    friendly_name = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    xml = table.Column<string>(type: "TEXT", nullable: false),
+                    created_at = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_data_protection_keys", x => x.friendly_name);
+                });
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "data_protection_keys");
+
+            migrationBuilder.DropColumn(
+                name: "kind",
+                table: "sessions");
+
+            migrationBuilder.DropColumn(
+                name: "name",
+                table: "credentials");
+        }
+    }
+}
