@@ -1,5 +1,7 @@
+using System.Buffers.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Vouch.Authenticators.Software;
 
 namespace Vouch.Testing;
 
@@ -42,5 +44,46 @@ public sealed class VirtualAuthenticator
     {
         var answer = await _cdp.SendAsync("WebAuthn.getCredentials", new Dictionary<string, object> { ["authenticatorId"] = Id });
         return answer?.GetProperty("credentials").EnumerateArray().Select(c => c.Clone()).ToList() ?? [];
+    }
+
+    /// <summary>Takes the authenticator out of the browser, as a person unplugs a key; the page then has none (or another).</summary>
+    public async Task RemoveAsync() =>
+        await _cdp.SendAsync("WebAuthn.removeVirtualAuthenticator", new Dictionary<string, object> { ["authenticatorId"] = Id });
+
+    /// <summary>Forgets every credential the authenticator holds, as a reset key does.</summary>
+    public async Task ClearAsync() =>
+        await _cdp.SendAsync("WebAuthn.clearCredentials", new Dictionary<string, object> { ["authenticatorId"] = Id });
+
+    /// <summary>
+    /// The credential the authenticator holds, as a software key that signs the same (CDP exports the private key):
+    /// what the browser enrolled, used from the JSON API as the CLI would.
+    /// </summary>
+    public async Task<SoftwareCredential> ExportAsync()
+    {
+        var held = (await CredentialsAsync()).Single();
+        return SoftwareCredential.Import(new SoftwareCredentialState
+        {
+            RpId = held.GetProperty("rpId").GetString(),
+            CredentialId = Base64Url.EncodeToString(Convert.FromBase64String(held.GetProperty("credentialId").GetString()!)),
+            PrivateKey = held.GetProperty("privateKey").GetString()!,
+            UserHandle = held.TryGetProperty("userHandle", out var handle) ? Base64Url.EncodeToString(Convert.FromBase64String(handle.GetString()!)) : null,
+            Counter = held.GetProperty("signCount").GetUInt32(),
+        });
+    }
+
+    /// <summary>Puts a software key's resident credential into the authenticator (a key enrolled from the CLI, used in the browser).</summary>
+    public async Task ImportAsync(SoftwareCredential key)
+    {
+        var state = key.Export();
+        var credential = new Dictionary<string, object>
+        {
+            ["credentialId"] = Convert.ToBase64String(Base64Url.DecodeFromChars(state.CredentialId)),
+            ["isResidentCredential"] = true,
+            ["rpId"] = state.RpId!,
+            ["privateKey"] = state.PrivateKey,
+            ["signCount"] = state.Counter,
+        };
+        if (state.UserHandle is not null) credential["userHandle"] = Convert.ToBase64String(Base64Url.DecodeFromChars(state.UserHandle));
+        await _cdp.SendAsync("WebAuthn.addCredential", new Dictionary<string, object> { ["authenticatorId"] = Id, ["credential"] = credential });
     }
 }
