@@ -165,7 +165,7 @@ public sealed class AdminPageTests(ChromiumFixture chromium)
         var (admin, _) = await SignedInAsync(server, Ada);
         var (bob, _) = await SignedInAsync(server, Bob);
 
-        var forbidden = await bob.GotoAsync("/admin/users-do-not-matter/../invites");
+        var forbidden = await bob.GotoAsync("/admin/invites");
         var stranger = await chromium.Browser.NewPageAsync(server.Issuer);
         await stranger.GotoAsync("/admin/audit");
 
