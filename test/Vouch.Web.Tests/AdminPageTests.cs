@@ -135,6 +135,30 @@ public sealed class AdminPageTests(ChromiumFixture chromium)
     }
 
     [Fact]
+    public async Task An_administrator_ends_one_cli_session_and_the_users_other_sessions_stay()
+    {
+        await using var server = await WebServer.StartAsync();
+        var (admin, _) = await SignedInAsync(server, Ada);
+        var (bob, bobKey) = await SignedInAsync(server, Bob);
+        using var exported = await bobKey.ExportAsync();
+        var cli = await ApiClient.LoginAsync(server, exported);
+
+        await admin.GotoAsync("/admin/sessions");
+        var cliCard = admin.Locator("#sessions > li").Filter(new() { HasText = Bob }).Filter(new() { HasText = "Command line" });
+        await cliCard.GetByRole(AriaRole.Button, new() { Name = $"End session of {Bob}" }).ClickAsync();
+        await admin.Locator("#admin-notice").WaitForAsync(new() { Timeout = 10_000 });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(200, (await bob.GotoAsync("/account"))!.Status);
+        Assert.EndsWith("/account", bob.Url, StringComparison.Ordinal);
+        Assert.Equal(["Browser", "Browser"], await admin.Locator("#sessions .session-kind").AllTextContentsAsync());
+        Assert.Equal("admin:" + Ada, (await AuditAsync(server, AuditEventTypes.SessionRevoked)).Single().Actor);
+        await admin.ScreenshotAsync("admin-sessions");
+        await admin.Context.CloseAsync();
+        await bob.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task The_audit_page_pages_back_through_older_records_with_the_filters_kept()
     {
         await using var server = await WebServer.StartAsync();
