@@ -101,6 +101,38 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
     }
 
     [Fact]
+    public async Task Sign_out_everywhere_ends_the_agents_session_so_its_next_credential_token_fails()
+    {
+        await using var server = await WebServer.StartAsync();
+        var (page, authenticator) = await SignedInAsync(server);
+        // The published CLI and agent, with the key the browser enrolled (as a software key file).
+        using var cli = new CliSandbox();
+        using (var key = await authenticator.ExportAsync())
+        {
+            var state = new SoftwareAuthenticatorState { Credentials = [key.Export()] };
+            await using var file = new FileStream(cli.SoftwareKey, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+            await System.Text.Json.JsonSerializer.SerializeAsync(file, state);
+        }
+        var login = await cli.RunAsync("login", "--server", server.Issuer);
+        Assert.True(login.ExitCode == 0, login.StandardError);
+        var before = await cli.RunAsync("credential", "token");
+        Assert.True(before.ExitCode == 0, before.StandardError);
+
+        await page.ReloadAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
+        await page.WaitForURLAsync("**/login", new() { Timeout = 10_000 });
+
+        var after = await cli.RunAsync("credential", "token");
+        Assert.NotEqual(0, after.ExitCode);
+        Assert.Empty(after.StandardOutput);
+        Assert.Contains("revoked", after.StandardError, StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_key_enrolled_from_the_CLI_signs_in_on_the_login_page()
     {
         await using var server = await WebServer.StartAsync();

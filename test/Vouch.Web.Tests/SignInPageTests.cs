@@ -79,6 +79,10 @@ public sealed class SignInPageTests(ChromiumFixture chromium)
             .Get(BrowserSessions.Scheme);
         Assert.Equal(BrowserSessions.SecureCookieName, options.Cookie.Name);
         Assert.Equal(Microsoft.AspNetCore.Http.CookieSecurePolicy.Always, options.Cookie.SecurePolicy);
+
+        // A plain http request that reaches the server directly is not an error of the server's (never a 500).
+        using var direct = await server.Client.GetAsync(new Uri($"{server.Settings.Listen}/login"));
+        Assert.Equal(HttpStatusCode.OK, direct.StatusCode);
     }
 
     [Fact]

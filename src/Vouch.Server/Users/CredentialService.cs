@@ -180,13 +180,17 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
     public async Task<Outcome<CredentialRevocation>> RemoveOwnAsync(Guid userId, string id, bool confirmLast, string actor, CancellationToken cancellationToken)
     {
         if (TryParseId(id) is not { } credentialId) return Malformed(id);
-        await using (var db = factory.CreateDbContext())
+        return await Conflicts.InTransactionAsync<Outcome<CredentialRevocation>>(factory, async db =>
         {
-            var live = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId && c.RevokedAt == null).Select(c => c.Id).ToListAsync(cancellationToken);
-            if (!live.Any(k => k.AsSpan().SequenceEqual(credentialId))) return NoSuchCredential(id);
+            // The user's row is locked first (a no-op update), so that two removals racing cannot both see a spare key.
+            await db.Users.Where(u => u.Id == userId)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, x => x.DisabledAt), cancellationToken);
+            var live = await db.Credentials.Where(c => c.UserId == userId && c.RevokedAt == null).ToListAsync(cancellationToken);
+            var key = live.SingleOrDefault(k => k.Id.AsSpan().SequenceEqual(credentialId));
+            if (key is null) return NoSuchCredential(id);
             if (live.Count == 1 && !confirmLast) return LastKeyNeedsConfirmation;
-        }
-        return await RevokeAsync(id, actor, cancellationToken);
+            return await RevokeAsync(db, key, actor, cancellationToken);
+        }, cancellationToken);
     }
 
     private static Problem NoSuchCredential(string id) => new(ErrorCodes.NotFound, $"no credential {id}", StatusCodes.Status404NotFound);
@@ -202,21 +206,29 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         {
             var key = await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
             if (key is null) return NoSuchCredential(id);
-            var email = await db.Users.Where(u => u.Id == key.UserId).Select(u => u.Email).SingleAsync(cancellationToken);
-            if (key.RevokedAt is not null) return new CredentialRevocation(CredentialSummary.From(key, email), Changed: false, SessionsRevoked: 0);
-
-            key.RevokedAt = StoredTime.Now(time);
-            key.RevokedBy = actor;
-            // A login with this key that read it before now then fails to store its counter, and is refused.
-            key.Version = Guid.NewGuid();
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
-            {
-                Type = AuditEventTypes.CredentialRevoked,
-                Actor = actor,
-                Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["aaguid"] = key.AaGuid.ToString() },
-            });
-            var revoked = await sessions.RevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), actor, cancellationToken);
-            return new CredentialRevocation(CredentialSummary.From(key, email), Changed: true, revoked);
+            return await RevokeAsync(db, key, actor, cancellationToken);
         }, cancellationToken);
+    }
+
+    /// <summary>Stages on <paramref name="db"/> the revocation of <paramref name="key"/> (tracked) and of the sessions it opened, audited.</summary>
+    private async Task<CredentialRevocation> RevokeAsync(VouchDbContext db, CredentialRecord key, string actor, CancellationToken cancellationToken)
+    {
+        var id = FormatId(key.Id);
+        var email = await db.Users.Where(u => u.Id == key.UserId).Select(u => u.Email).SingleAsync(cancellationToken);
+        if (key.RevokedAt is not null) return new CredentialRevocation(CredentialSummary.From(key, email), Changed: false, SessionsRevoked: 0);
+
+        key.RevokedAt = StoredTime.Now(time);
+        key.RevokedBy = actor;
+        // A login with this key that read it before now then fails to store its counter, and is refused.
+        key.Version = Guid.NewGuid();
+        await audit.AppendAsync(db, cancellationToken, new AuditEntry
+        {
+            Type = AuditEventTypes.CredentialRevoked,
+            Actor = actor,
+            Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["aaguid"] = key.AaGuid.ToString() },
+        });
+        var credentialId = key.Id;
+        var revoked = await sessions.RevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), actor, cancellationToken);
+        return new CredentialRevocation(CredentialSummary.From(key, email), Changed: true, revoked);
     }
 }

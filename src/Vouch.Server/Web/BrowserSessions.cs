@@ -70,7 +70,10 @@ public static class BrowserSessions
             options.Cookie.Name = secure ? SecureAntiforgeryCookieName : LoopbackAntiforgeryCookieName;
             options.Cookie.HttpOnly = true;
             options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = secure ? CookieSecurePolicy.Always : CookieSecurePolicy.None;
+            // Secure whenever the request is https (as it is on an https issuer, at the server or through a trusted
+            // proxy). Antiforgery would throw (a 500) for Always on a plain http request that reached the server
+            // directly; such a request gets a cookie the browser drops, and its form post is refused (400).
+            options.Cookie.SecurePolicy = secure ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.None;
             options.Cookie.Path = "/";
             options.HeaderName = AntiforgeryHeaderName;
         });

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Protocol;
+using Vouch.Server.Persistence;
 using Vouch.Server.Sessions;
 using Vouch.Server.Tests.WebAuthn;
 using Vouch.Testing;
@@ -43,6 +45,14 @@ public sealed class BearerTests : ApiUserTests
         await using var other = await InProcessServer.StartAsync(attestation: Vouch.Server.WebAuthn.AttestationPolicy.Any);
         using var otherAlice = new ApiUser(other);
         var otherSession = await otherAlice.EnrollAndLoginAsync();
+        // A browser's session of the same user with the same key: it lives in a cookie and is never a bearer.
+        string browserSession;
+        await using (var db = Server.Get<VouchDbContextFactory>().CreateDbContext())
+        {
+            var user = await db.Users.SingleAsync(u => u.Email == Alice.Email);
+            var key = await db.Credentials.SingleAsync(c => c.UserId == user.Id);
+            browserSession = (await Server.Get<SessionService>().CreateAsync(user, key.Id, SessionKinds.Browser, null, CancellationToken.None)).Value!.Token;
+        }
         var header = Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""");
         var claims = Base64UrlEncoder.Encode($$"""{"sub":"alice@example.com","iss":"{{Server.Issuer}}"}""");
         var refused = new Dictionary<string, string>
@@ -58,6 +68,7 @@ public sealed class BearerTests : ApiUserTests
             ["the session with an upper-case prefix"] = "VS_" + session[SessionService.TokenPrefix.Length..],
             ["the prefix alone"] = SessionService.TokenPrefix,
             ["a session of another server"] = otherSession,
+            ["a live browser session of the same user"] = browserSession,
             ["a long string"] = SessionService.TokenPrefix + new string('A', 4000),
             ["non-base64url characters of the right length"] = SessionService.TokenPrefix + new string('%', 32),
         };
