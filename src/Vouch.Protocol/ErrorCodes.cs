@@ -30,4 +30,7 @@ public static class ErrorCodes
     /// does; it cannot log in until an administrator unlocks or revokes it (HTTP 403).
     /// </summary>
     public const string CredentialLocked = "credential_locked";
+
+    /// <summary>The change would leave no administrator: the last one cannot be demoted (HTTP 409).</summary>
+    public const string LastAdministrator = "last_administrator";
 }

@@ -36,12 +36,12 @@ public sealed class InProcessServer : IAsyncDisposable
 
     /// <summary>
     /// Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings; what it
-    /// logs also goes to <paramref name="logs"/> when given.
+    /// logs also goes to <paramref name="logs"/> when given; <paramref name="services"/> may add or replace services.
     /// </summary>
     public static async Task<InProcessServer> StartAsync(
         DatabaseSettings? database = null, TimeProvider? time = null, KeyEncryptionKey? keyEncryptionKey = null,
         string? issuerPath = null, AttestationPolicy? attestation = null,
-        Func<ServerSettings, ServerSettings>? configure = null, CapturedLogs? logs = null)
+        Func<ServerSettings, ServerSettings>? configure = null, CapturedLogs? logs = null, Action<IServiceCollection>? services = null)
     {
         TemporaryDirectory? owned = null;
         if (database is null)
@@ -61,10 +61,11 @@ public sealed class InProcessServer : IAsyncDisposable
             Database = database,
         };
         if (configure is not null) settings = configure(settings);
-        var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), services =>
+        var app = ServerApplication.Build(settings, keyEncryptionKey ?? KeyEncryptionKey.Generate(), collection =>
         {
-            if (time is not null) services.AddSingleton(time);
-            if (logs is not null) services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            if (time is not null) collection.AddSingleton(time);
+            if (logs is not null) collection.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(logs);
+            services?.Invoke(collection);
         });
         await ServerApplication.StartAsync(app, CancellationToken.None);
         return new InProcessServer(app, settings, owned);

@@ -1,10 +1,15 @@
 using System.CommandLine;
 using Vouch.Server.Audit;
+using Vouch.Server.Hosting;
 using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
 
-/// <summary><c>vouch-server invite --email EMAIL [--domain D] [--expires-in HOURS]</c>: prints the code alone on stdout.</summary>
+/// <summary>
+/// <c>vouch-server invite --email EMAIL [--domain D] [--expires-in HOURS] [--issuer URL] [--link]</c>: prints the code
+/// alone on stdout (scripts rely on it) and the enroll link <c>ISSUER/enroll?code=CODE</c> on stderr; with
+/// <c>--link</c>, the link alone on stdout instead.
+/// </summary>
 internal static class InviteCommand
 {
     public static Command Create(CommandContext context)
@@ -20,10 +25,23 @@ internal static class InviteCommand
         {
             if (result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
         });
-        var command = new Command("invite", "Create a one-time enrollment code for one email") { email, domain, expiresIn };
+        var issuer = new Option<string?>("--issuer") { Description = "issuer URL for the enroll link (default: the server's settings)" };
+        var link = new Option<bool>("--link") { Description = "print the enroll link ISSUER/enroll?code=CODE on stdout instead of the code" };
+        var command = new Command("invite", "Create a one-time enrollment code for one email") { email, domain, expiresIn, issuer, link };
         command.SetAction(async (parse, cancellationToken) =>
         {
             if (CommandOutput.Email(context, parse.GetValue(email), "--email") is not { } address) return ExitCodes.Usage;
+            var issuerUrl = Issuer(parse, context, issuer, out var issuerError);
+            if (issuerError is not null)
+            {
+                context.Error.WriteLine($"vouch-server: {issuerError}");
+                return ExitCodes.BadConfiguration;
+            }
+            if (issuerUrl is null && parse.GetValue(link))
+            {
+                context.Error.WriteLine($"vouch-server: --link needs the issuer: pass --issuer URL or set {SettingNames.Issuer}");
+                return ExitCodes.BadConfiguration;
+            }
             var organization = parse.GetValue(domain)?.Trim().ToLowerInvariant() ?? address.Domain;
             if (!EmailAddress.IsDomain(organization))
             {
@@ -34,11 +52,14 @@ internal static class InviteCommand
             return await AdminServices.RunAsync<InviteService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async invites =>
             {
                 var created = await invites.CreateAsync(address, organization, TimeSpan.FromHours(parse.GetValue(expiresIn)), AuditActors.Admin, cancellationToken);
-                context.Out.WriteLine(created.Code);
+                var enrollLink = issuerUrl is null ? null : InviteService.EnrollLink(issuerUrl, created.Code);
+                context.Out.WriteLine(parse.GetValue(link) ? enrollLink : created.Code);
                 context.Error.WriteLine(
                     $"Invite for {created.Invite.Email} ({created.Invite.Domain}), valid until " +
                     $"{CommandOutput.Time(created.Invite.ExpiresAt)}, single use. " +
-                    "Send the code privately; it is not stored and cannot be shown again.");
+                    "Send it privately; it is not stored and cannot be shown again.");
+                if (enrollLink is not null && !parse.GetValue(link))
+                    context.Error.WriteLine($"Enroll in a browser: {enrollLink}");
                 if (created.ExistingUser is { } user)
                 {
                     context.Error.WriteLine($"{user.Email} is an existing user: this invite adds a key to the existing user (a spare, or a replacement).");
@@ -49,5 +70,20 @@ internal static class InviteCommand
             }, cancellationToken);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The issuer from --issuer, the settings or --development, or null when none is set; an invalid one is an error
+    /// (<paramref name="error"/>), so that no wrong link is ever printed.
+    /// </summary>
+    private static string? Issuer(ParseResult parse, CommandContext context, Option<string?> flag, out string? error)
+    {
+        error = null;
+        var options = CommonOptions.Load(parse, context, (SettingNames.Issuer.Key, parse.GetValue(flag)));
+        if (!options.Succeeded) return null;
+        var url = options.Value.Issuer?.Trim();
+        if (string.IsNullOrEmpty(url)) return options.Value.Development ? ServerSettings.DevelopmentIssuer : null;
+        error = IssuerUrl.Validate(url);
+        return error is null ? url : null;
     }
 }

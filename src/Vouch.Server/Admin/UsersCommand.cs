@@ -5,7 +5,7 @@ using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
 
-/// <summary><c>vouch-server users list [--json] | show EMAIL [--json] | disable EMAIL | enable EMAIL</c>.</summary>
+/// <summary><c>vouch-server users list [--json] | show EMAIL [--json] | disable EMAIL | enable EMAIL | promote EMAIL | demote EMAIL</c>.</summary>
 internal static class UsersCommand
 {
     public static Command Create(CommandContext context)
@@ -34,7 +34,17 @@ internal static class UsersCommand
         enable.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, enableEmail, AdminServices.ToWriteTheAuditLog, async (users, email) =>
             Changed(context, email, "enabled", await users.EnableAsync(email, AuditActors.Admin, cancellationToken)), cancellationToken));
 
-        return new Command("users", "The people who can log in") { list, show, disable, enable };
+        var promoteEmail = EmailArgument();
+        var promote = new Command("promote", "Make a user an administrator: they can use the web console at /admin") { promoteEmail };
+        promote.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, promoteEmail, AdminServices.ToWriteTheAuditLog, async (users, email) =>
+            Changed(context, email, "an administrator", await users.PromoteAsync(email, AuditActors.Admin, cancellationToken)), cancellationToken));
+
+        var demoteEmail = EmailArgument();
+        var demote = new Command("demote", "Make an administrator an ordinary user again (never the last administrator)") { demoteEmail };
+        demote.SetAction((parse, cancellationToken) => WithUserAsync(parse, context, demoteEmail, AdminServices.ToWriteTheAuditLog, async (users, email) =>
+            Changed(context, email, "not an administrator", await users.DemoteAsync(email, AuditActors.Admin, cancellationToken)), cancellationToken));
+
+        return new Command("users", "The people who can log in") { list, show, disable, enable, promote, demote };
     }
 
     private static Argument<string> EmailArgument() => new("EMAIL") { Description = "the user's email" };
@@ -53,9 +63,9 @@ internal static class UsersCommand
             CommandOutput.WriteJsonLines(context, users, PeopleJsonContext.Default.UserSummary);
             return ExitCodes.Ok;
         }
-        var table = new TextTable("EMAIL", "DOMAIN", "KEYS", "LAST LOGIN", "STATE");
+        var table = new TextTable("EMAIL", "DOMAIN", "KEYS", "LAST LOGIN", "STATE", "ADMIN");
         foreach (var user in users)
-            table.Add(user.Email, user.Domain, user.Keys.ToString(System.Globalization.CultureInfo.InvariantCulture), CommandOutput.Time(user.LastLoginAt), State(user));
+            table.Add(user.Email, user.Domain, user.Keys.ToString(System.Globalization.CultureInfo.InvariantCulture), CommandOutput.Time(user.LastLoginAt), State(user), user.IsAdmin ? "yes" : "no");
         table.WriteTo(context.Out);
         return ExitCodes.Ok;
     }
@@ -73,6 +83,7 @@ internal static class UsersCommand
         output.WriteLine($"domain      {user.Domain}");
         output.WriteLine($"created     {CommandOutput.Time(user.CreatedAt)}");
         output.WriteLine($"last login  {(user.LastLoginAt is { } last ? CommandOutput.Time(last) : "never")}");
+        output.WriteLine($"admin       {(user.IsAdmin ? "yes" : "no")}");
         output.WriteLine($"state       {State(user)}{(user.DisabledAt is { } at ? $" since {CommandOutput.Time(at)} by {user.DisabledBy}" : "")}");
         output.WriteLine();
         output.WriteLine("keys");
@@ -92,8 +103,12 @@ internal static class UsersCommand
             context.Out.WriteLine($"{email} is already {done}");
         else if (done == "disabled")
             context.Out.WriteLine($"disabled {email}; revoked {CommandOutput.Count(change.Value.SessionsRevoked, "session")}");
-        else
+        else if (done == "enabled")
             context.Out.WriteLine($"enabled {email}; they can log in again (sessions revoked earlier stay revoked)");
+        else if (done == "an administrator")
+            context.Out.WriteLine($"promoted {email}; they can use the web console at /admin");
+        else
+            context.Out.WriteLine($"demoted {email}; they are an ordinary user now");
         return ExitCodes.Ok;
     }
 

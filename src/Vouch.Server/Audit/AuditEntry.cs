@@ -25,6 +25,8 @@ public static class AuditEventTypes
     public const string TokenIssued = "token.issued";
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";
+    public const string UserPromoted = "user.promoted";
+    public const string UserDemoted = "user.demoted";
     public const string CredentialRevoked = "credential.revoked";
     public const string CredentialUnlocked = "credential.unlocked";
     public const string CredentialRenamed = "credential.renamed";

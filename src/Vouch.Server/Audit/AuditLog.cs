@@ -76,12 +76,22 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
             return true;
         }, cancellationToken);
 
+    /// <summary>
+    /// On PostgreSQL, takes the lock that orders audit appends for the rest of the caller's transaction (appending
+    /// later takes it again at no cost), so that a check made after it cannot be raced by another writer's change
+    /// that is also audited. On SQLite the database's write lock already orders writers.
+    /// </summary>
+    public static async Task LockForAppendAsync(VouchDbContext db, CancellationToken cancellationToken)
+    {
+        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is not null)
+            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AppendLockKey})", cancellationToken);
+    }
+
     private sealed record Head(long Sequence, string Hash, string? KeyEncryptionKeyId);
 
     private static async Task<Head?> LockAndReadHeadAsync(VouchDbContext db, CancellationToken cancellationToken)
     {
-        if (db.Database.IsNpgsql() && db.Database.CurrentTransaction is not null)
-            await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AppendLockKey})", cancellationToken);
+        await LockForAppendAsync(db, cancellationToken);
         return await db.AuditRecords.AsNoTracking()
             .OrderByDescending(r => r.Sequence)
             .Select(r => new Head(r.Sequence, r.Hash, r.KeyEncryptionKeyId))

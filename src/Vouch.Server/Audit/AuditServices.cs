@@ -17,6 +17,7 @@ public static class AuditServices
             services.AddSingleton(new AuditKey(keyEncryptionKey));
             services.AddSingleton<AuditChainVerifier>();
         }
+        services.AddSingleton<AuditQuery>();
         return services.AddSingleton(provider => new AuditLog(
             provider.GetRequiredService<VouchDbContextFactory>(), provider.GetRequiredService<TimeProvider>(), provider.GetService<AuditKey>()));
     }

@@ -84,6 +84,7 @@ public static class ServerApplication
         app.UseVouchWebHeaders();
         var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
+        app.UseVouchErrorPages();
         app.UseRouting();
         app.UseVouchBrowserSessions();
         app.UseRateLimiter();

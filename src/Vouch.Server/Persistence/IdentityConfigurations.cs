@@ -19,6 +19,7 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<UserRecord>
         builder.Property(u => u.CreatedAt).HasColumnName("created_at");
         builder.Property(u => u.DisabledAt).HasColumnName("disabled_at");
         builder.Property(u => u.DisabledBy).HasColumnName("disabled_by").HasMaxLength(320);
+        builder.Property(u => u.IsAdmin).HasColumnName("is_admin");
     }
 }
 

@@ -10,6 +10,9 @@ namespace Vouch.Server.Sessions;
 /// <summary>A new session: the bearer token (never stored) and when the session ends.</summary>
 public sealed record CreatedSession(string Token, Guid Id, DateTimeOffset ExpiresAt);
 
+/// <summary>A live session as the administrator's console lists it: whose, which kind (<see cref="SessionKinds"/>), when.</summary>
+public sealed record LiveSession(Guid Id, string Email, string Kind, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
+
 /// <summary>
 /// A live session presented with a request, and its user; <see cref="HardwareKey"/> when it was opened with a key
 /// whose attestation proved it hardware.
@@ -109,6 +112,20 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         var live = await db.Sessions.AsNoTracking()
             .Where(s => s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > now)
             .Where(s => !db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)))
+            .ToListAsync(cancellationToken);
+        return live.OrderByDescending(s => s.CreatedAt).ToList();
+    }
+
+    /// <summary>Every live session of every user (both kinds), newest first, with its user's email; never a token.</summary>
+    public async Task<IReadOnlyList<LiveSession>> ListLiveAsync(CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        var now = StoredTime.Now(time);
+        var live = await db.Sessions.AsNoTracking()
+            .Where(s => s.RevokedAt == null && s.ExpiresAt > now)
+            .Where(s => !db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)))
+            .Join(db.Users.AsNoTracking().Where(u => u.DisabledAt == null), s => s.UserId, u => u.Id,
+                (s, u) => new LiveSession(s.Id, u.Email, s.Kind, s.CreatedAt, s.ExpiresAt))
             .ToListAsync(cancellationToken);
         return live.OrderByDescending(s => s.CreatedAt).ToList();
     }

@@ -38,6 +38,13 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
 {
     public const string CodePrefix = "vi_";
 
+    /// <summary>
+    /// The invite link for <paramref name="code"/>: the enrollment page under <paramref name="issuer"/>,
+    /// <c>ISSUER/enroll?code=CODE</c>.
+    /// </summary>
+    public static string EnrollLink(string issuer, string code) =>
+        $"{issuer.TrimEnd('/')}/enroll?code={Uri.EscapeDataString(code)}";
+
     /// <summary>How long an invite stays valid by default (72 hours).</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(72);
 

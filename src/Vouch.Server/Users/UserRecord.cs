@@ -16,6 +16,12 @@ public sealed class UserRecord
     /// <summary>When an administrator disabled the user (no login, token or enrollment); null while enabled.</summary>
     public DateTimeOffset? DisabledAt { get; set; }
 
+    /// <summary>
+    /// An administrator may use <c>/admin</c>. The first user to enroll is one; <c>vouch-server users promote</c>
+    /// makes others, <c>users demote</c> undoes it (never for the last administrator).
+    /// </summary>
+    public bool IsAdmin { get; set; }
+
     /// <summary>Who disabled the user (<c>admin:&lt;os user&gt;</c>).</summary>
     public string? DisabledBy { get; set; }
 }

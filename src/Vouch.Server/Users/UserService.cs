@@ -8,10 +8,13 @@ using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Users;
 
-/// <summary>A user as <c>vouch-server users list</c> shows them; <see cref="Keys"/> counts the keys that are not revoked.</summary>
+/// <summary>
+/// A user as <c>vouch-server users list</c> shows them; <see cref="Keys"/> counts the keys that are not revoked,
+/// <see cref="IsAdmin"/> says whether they may use <c>/admin</c>.
+/// </summary>
 public sealed record UserSummary(
     string Email, string Domain, DateTimeOffset CreatedAt, int Keys, DateTimeOffset? LastLoginAt,
-    DateTimeOffset? DisabledAt, string? DisabledBy);
+    DateTimeOffset? DisabledAt, string? DisabledBy, bool IsAdmin);
 
 /// <summary>A live session as <c>vouch-server users show</c> lists it (never its token).</summary>
 public sealed record SessionSummary(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
@@ -23,8 +26,9 @@ public sealed record UserDetails(UserSummary User, IReadOnlyList<CredentialSumma
 public sealed record UserStateChange(bool Changed, int SessionsRevoked);
 
 /// <summary>
-/// The people who may log in: lists them, shows one, and disables or enables them. Disabling revokes every live
-/// session in the same transaction; enabling restores login, not the old sessions.
+/// The people who may log in: lists them, shows one, disables or enables them, and promotes them to administrator
+/// or demotes them. Disabling revokes every live session in the same transaction; enabling restores login, not the
+/// old sessions. The last administrator cannot be demoted.
 /// </summary>
 public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, SessionService sessions, TimeProvider time)
 {
@@ -70,6 +74,49 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
     public Task<Outcome<UserStateChange>> EnableAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
         ChangeAsync(email, disable: false, actor, cancellationToken);
 
+    /// <summary>The refusal of demoting the only administrator (HTTP 409): promote another user first.</summary>
+    public static Problem LastAdministrator(EmailAddress email) =>
+        new(ErrorCodes.LastAdministrator, $"{email} is the last administrator; promote another user first", StatusCodes.Status409Conflict);
+
+    /// <summary>Makes the user an administrator, audited as <paramref name="actor"/>.</summary>
+    public Task<Outcome<UserStateChange>> PromoteAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
+        ChangeAdministratorAsync(email, admin: true, actor, cancellationToken);
+
+    /// <summary>Makes the administrator an ordinary user again, audited as <paramref name="actor"/>; refused for the last administrator.</summary>
+    public Task<Outcome<UserStateChange>> DemoteAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
+        ChangeAdministratorAsync(email, admin: false, actor, cancellationToken);
+
+    /// <summary>
+    /// Whether the user <paramref name="userId"/> is an enabled administrator now: read from the database on every
+    /// call, so that a demotion or a disabling takes effect on the administrator's next request.
+    /// </summary>
+    public async Task<bool> IsAdministratorAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.Users.AsNoTracking().AnyAsync(u => u.Id == userId && u.IsAdmin && u.DisabledAt == null, cancellationToken);
+    }
+
+    private Task<Outcome<UserStateChange>> ChangeAdministratorAsync(EmailAddress email, bool admin, string actor, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
+        {
+            // Two administrators demoting each other at once must not both see the other one left: on PostgreSQL they
+            // take turns on the audit log's lock before counting (SQLite's write lock already orders them).
+            await AuditLog.LockForAppendAsync(db, cancellationToken);
+            var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
+            if (user is null) return NoSuchUser(email);
+            if (user.IsAdmin == admin) return new UserStateChange(Changed: false, SessionsRevoked: 0);
+            if (!admin && !await db.Users.AnyAsync(u => u.IsAdmin && u.Id != user.Id, cancellationToken)) return LastAdministrator(email);
+
+            user.IsAdmin = admin;
+            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            {
+                Type = admin ? AuditEventTypes.UserPromoted : AuditEventTypes.UserDemoted,
+                Actor = actor,
+                Data = new Dictionary<string, string> { ["email"] = user.Email },
+            });
+            return new UserStateChange(Changed: true, SessionsRevoked: 0);
+        }, cancellationToken);
+
     private Task<Outcome<UserStateChange>> ChangeAsync(EmailAddress email, bool disable, string actor, CancellationToken cancellationToken) =>
         Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
         {
@@ -94,6 +141,6 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
         var all = keys.ToList();
         return new UserSummary(
             user.Email, user.Domain, user.CreatedAt, all.Count(k => k.RevokedAt is null), all.Max(k => k.LastUsedAt),
-            user.DisabledAt, user.DisabledBy);
+            user.DisabledAt, user.DisabledBy, user.IsAdmin);
     }
 }

@@ -8,6 +8,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Vouch.Server.Web.KeyRing;
 
+using Vouch.Server.Web.Admin;
+
 namespace Vouch.Server.Web;
 
 /// <summary>
@@ -26,6 +28,7 @@ public static class WebPages
     [
         ("/js/webauthn.js", "webauthn.js", "text/javascript; charset=utf-8"),
         ("/css/site.css", "site.css", "text/css; charset=utf-8"),
+        ("/js/admin.js", "admin.js", "text/javascript; charset=utf-8"),
     ];
 
     /// <summary>The data-protection application name: every instance on one database shares it, so they share keys.</summary>
@@ -38,6 +41,8 @@ public static class WebPages
     public static IServiceCollection AddVouchWeb(this IServiceCollection services)
     {
         services.AddRazorPages(options => options.RootDirectory = "/Web/Pages");
+        services.AddSingleton<Admin.AdminConsole>();
+        services.AddVouchAdministratorPolicy();
         services.AddSingleton<DatabaseXmlRepository>();
         services.AddSingleton<KeyRingEncryptor>();
         services.AddDataProtection().SetApplicationName(ApplicationName);

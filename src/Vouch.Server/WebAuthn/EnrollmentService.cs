@@ -99,7 +99,11 @@ public sealed class EnrollmentService(
             var now = StoredTime.Now(time);
             if (user is null)
             {
-                user = new UserRecord { Id = invite.Id, Email = invite.Email, Domain = invite.Domain, CreatedAt = now };
+                // The first user to enroll administers the server. Counted after the audit log's lock (PostgreSQL),
+                // so that two first enrollments at once cannot both see an empty table.
+                await AuditLog.LockForAppendAsync(write, cancellationToken);
+                var first = !await write.Users.AnyAsync(cancellationToken);
+                user = new UserRecord { Id = invite.Id, Email = invite.Email, Domain = invite.Domain, CreatedAt = now, IsAdmin = first };
                 write.Users.Add(user);
             }
             write.Credentials.Add(new CredentialRecord
@@ -113,16 +117,17 @@ public sealed class EnrollmentService(
                 HardwareAttested = options.Attestation.ProvesHardware,
                 CreatedAt = now,
             });
+            var enrolled = new Dictionary<string, string>
+            {
+                ["invite_id"] = invite.Id.ToString(),
+                // In full, as 'vouch-server credentials list' shows it and 'credentials revoke' takes it.
+                ["credential_id"] = CredentialService.FormatId(credential.Id),
+                ["aaguid"] = credential.AaGuid.ToString(),
+            };
+            if (user.IsAdmin && write.Entry(user).State == EntityState.Added) enrolled["administrator"] = "first user";
             await audit.AppendAsync(write, cancellationToken, new AuditEntry
             {
-                Type = AuditEventTypes.Enrolled, Actor = "user:" + invite.Email, ClientAddress = client,
-                Data = new Dictionary<string, string>
-                {
-                    ["invite_id"] = invite.Id.ToString(),
-                    // In full, as 'vouch-server credentials list' shows it and 'credentials revoke' takes it.
-                    ["credential_id"] = CredentialService.FormatId(credential.Id),
-                    ["aaguid"] = credential.AaGuid.ToString(),
-                },
+                Type = AuditEventTypes.Enrolled, Actor = "user:" + invite.Email, ClientAddress = client, Data = enrolled,
             });
             return null;
         }, cancellationToken);

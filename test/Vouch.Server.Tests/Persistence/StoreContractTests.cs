@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Vouch.Server;
@@ -675,6 +676,57 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.False(await invites.ClaimAsync(db, created.Invite.Id, CancellationToken.None));
         Assert.Equal(InviteStates.Revoked, (await invites.ListAsync(CancellationToken.None)).Single().State);
     }
+
+    [Fact]
+    public async Task Migrating_a_database_from_before_administrators_makes_its_earliest_enrolled_user_the_administrator()
+    {
+        // A second database, migrated only up to the migration before administrators, with three users.
+        var old = new VouchDbContextFactory(await CreateDatabaseAsync());
+        await using (var db = old.CreateDbContext())
+        {
+            await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IMigrator>().MigrateAsync(
+                db.Database.GetMigrations().Last(m => m.EndsWith("_HardwareAttested", StringComparison.Ordinal)));
+            var start = StoredTime.Now(Time);
+            foreach (var (email, age) in new[] { ("carol@example.com", 1), ("bob@example.com", 3), ("dave@example.com", 2) })
+            {
+                var created = start - TimeSpan.FromDays(age);
+                // As each provider stores a time (SQLite: UTC ticks).
+                object stored = db.Database.IsSqlite() ? created.UtcTicks : created;
+                await db.Database.ExecuteSqlAsync(
+                    $"INSERT INTO users (id, email, domain, created_at) VALUES ({Guid.NewGuid()}, {email}, {"example.com"}, {stored})");
+            }
+        }
+
+        await new DatabaseMigrator(old).MigrateAsync(CancellationToken.None);
+
+        await using var migrated = old.CreateDbContext();
+        Assert.Equal(["bob@example.com"], await migrated.Users.Where(u => u.IsAdmin).Select(u => u.Email).ToListAsync());
+        Assert.Equal(3, await migrated.Users.CountAsync());
+    }
+
+    [Fact]
+    public async Task Two_administrators_demoting_each_other_at_once_leave_one_administrator()
+    {
+        var (_, audit, factory) = Instance();
+        var sessions = new SessionService(factory, audit, Time);
+        await using (var db = factory.CreateDbContext())
+        {
+            foreach (var email in new[] { "alice@example.com", "bob@example.com" })
+                db.Users.Add(new UserRecord { Id = Guid.NewGuid(), Email = email, Domain = "example.com", CreatedAt = StoredTime.Now(Time), IsAdmin = true });
+            await db.SaveChangesAsync();
+        }
+        var users = new UserService(factory, audit, sessions, Time);
+        var others = new UserService(Instance().Factory, Instance().Audit, sessions, Time);
+
+        var outcomes = await Task.WhenAll(
+            users.DemoteAsync(EmailAddress.TryParse("alice@example.com")!, "admin:bob@example.com", CancellationToken.None),
+            others.DemoteAsync(EmailAddress.TryParse("bob@example.com")!, "admin:alice@example.com", CancellationToken.None));
+
+        Assert.Single(outcomes, o => o.Succeeded);
+        Assert.Single(outcomes, o => o.Problem?.Code == ErrorCodes.LastAdministrator);
+        await using var check = factory.CreateDbContext();
+        Assert.Equal(1, await check.Users.CountAsync(u => u.IsAdmin));
+    }
 }
 
 public sealed class SqliteStoreTests : StoreContractTests
@@ -682,7 +734,7 @@ public sealed class SqliteStoreTests : StoreContractTests
     private readonly TemporaryDirectory _directory = new();
 
     protected override Task<DatabaseSettings> CreateDatabaseAsync() =>
-        Task.FromResult(DatabaseSettings.Parse(_directory.File("vouch.db")));
+        Task.FromResult(DatabaseSettings.Parse(_directory.File(Database is null ? "vouch.db" : $"another-{Guid.NewGuid():N}.db")));
 
     protected override Task<byte[]> ReadEverythingStoredAsync()
     {

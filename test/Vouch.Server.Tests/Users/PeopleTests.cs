@@ -216,4 +216,69 @@ public sealed class PeopleTests : ApiUserTests
         Assert.Contains("credentials list --email alice@example.com", revoked.Problem!.Description, StringComparison.Ordinal);
         Assert.Empty(await AuditAsync(AuditEventTypes.InviteRevoked));
     }
+
+    [Fact]
+    public async Task The_first_user_to_enroll_is_an_administrator_and_later_users_are_not()
+    {
+        await Alice.EnrollAsync();
+        using var bob = new ApiUser(Server, "bob@example.com");
+        await bob.EnrollAsync();
+        using var spare = SpareKey();
+        await spare.EnrollAsync();
+
+        var users = await Server.Get<UserService>().ListAsync(CancellationToken.None);
+
+        Assert.Equal([("alice@example.com", true), ("bob@example.com", false)], users.Select(u => (u.Email, u.IsAdmin)));
+        var enrolled = await AuditAsync(AuditEventTypes.Enrolled);
+        Assert.Equal(
+            [true, false, false],
+            enrolled.Select(r => r.Data.Contains("\"administrator\":\"first user\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Promoting_and_demoting_are_audited_with_their_actor_and_the_last_administrator_cannot_be_demoted()
+    {
+        await Alice.EnrollAsync();
+        using var bob = new ApiUser(Server, "bob@example.com");
+        await bob.EnrollAsync();
+        var users = Server.Get<UserService>();
+        var bobEmail = EmailAddress.TryParse(bob.Email)!;
+
+        var lastOne = await users.DemoteAsync(AliceEmail, "admin:test", CancellationToken.None);
+        var promoted = await users.PromoteAsync(bobEmail, "admin:alice@example.com", CancellationToken.None);
+        var again = await users.PromoteAsync(bobEmail, "admin:alice@example.com", CancellationToken.None);
+        var demoted = await users.DemoteAsync(AliceEmail, "admin:bob@example.com", CancellationToken.None);
+        var bobLast = await users.DemoteAsync(bobEmail, "admin:bob@example.com", CancellationToken.None);
+
+        Assert.Equal(ErrorCodes.LastAdministrator, lastOne.Problem?.Code);
+        Assert.Equal(409, lastOne.Problem!.Status);
+        Assert.True(promoted.Value!.Changed);
+        Assert.False(again.Value!.Changed);
+        Assert.True(demoted.Value!.Changed);
+        Assert.Equal(ErrorCodes.LastAdministrator, bobLast.Problem?.Code);
+        Assert.Equal([("alice@example.com", false), ("bob@example.com", true)],
+            (await users.ListAsync(CancellationToken.None)).Select(u => (u.Email, u.IsAdmin)));
+        Assert.Equal(["admin:alice@example.com"], (await AuditAsync(AuditEventTypes.UserPromoted)).Select(r => r.Actor));
+        var demotion = Assert.Single(await AuditAsync(AuditEventTypes.UserDemoted));
+        Assert.Equal("admin:bob@example.com", demotion.Actor);
+        Assert.Contains("\"email\":\"alice@example.com\"", demotion.Data, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Only_an_enabled_administrator_counts_as_one()
+    {
+        await Alice.EnrollAsync();
+        var users = Server.Get<UserService>();
+        Guid aliceId;
+        await using (var db = Server.Get<VouchDbContextFactory>().CreateDbContext())
+            aliceId = (await db.Users.SingleAsync()).Id;
+
+        var enabled = await users.IsAdministratorAsync(aliceId, CancellationToken.None);
+        await users.DisableAsync(AliceEmail, "admin:test", CancellationToken.None);
+        var disabled = await users.IsAdministratorAsync(aliceId, CancellationToken.None);
+
+        Assert.True(enabled);
+        Assert.False(disabled);
+        Assert.False(await users.IsAdministratorAsync(Guid.NewGuid(), CancellationToken.None));
+    }
 }

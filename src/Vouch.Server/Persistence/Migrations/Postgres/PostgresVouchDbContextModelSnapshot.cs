@@ -279,6 +279,10 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
                         .HasColumnType("character varying(254)")
                         .HasColumnName("email");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_admin");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Email")

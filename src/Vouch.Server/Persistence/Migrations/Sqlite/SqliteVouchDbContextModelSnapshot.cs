@@ -274,6 +274,10 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                         .HasColumnType("TEXT")
                         .HasColumnName("email");
 
+                    b.Property<bool>("IsAdmin")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("is_admin");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Email")

@@ -1,0 +1,34 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Vouch.Server.Persistence.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class Administrators : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<bool>(
+                name: "is_admin",
+                table: "users",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            // A database from before administrators existed: its earliest enrolled user becomes the administrator,
+            // as the first user to enroll is on a new one (ties broken by email).
+            migrationBuilder.Sql(
+                "UPDATE users SET is_admin = 1 WHERE id = (SELECT id FROM users ORDER BY created_at, email LIMIT 1);");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropColumn(
+                name: "is_admin",
+                table: "users");
+        }
+    }
+}
