@@ -74,6 +74,7 @@ public static class ServerApplication
             .AddVouchOidc(settings.Oidc)
             .AddVouchWebAuthn(settings.WebAuthn)
             .AddVouchWeb();
+        builder.Services.AddSingleton<DatabaseHealth>().AddHostedService(provider => provider.GetRequiredService<DatabaseHealth>());
         if (settings.Tls is not null) builder.Services.AddSingleton(settings.Tls).AddSingleton<TlsCertificateSource>();
         configureServices?.Invoke(builder.Services);
 
