@@ -1,0 +1,318 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Vouch.Protocol;
+using Vouch.Testing;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Vouch.EndToEnd.Tests.Cluster;
+
+/// <summary>The test classes that share one <see cref="VouchCluster"/> (PostgreSQL, three instances, nginx) for the run.</summary>
+[CollectionDefinition(Name)]
+public sealed class ClusterPeers : ICollectionFixture<VouchCluster>
+{
+    public const string Name = "cluster";
+}
+
+/// <summary>
+/// Three <c>vouch-server serve</c> instances on one PostgreSQL database behind nginx (<c>deploy/nginx/vouch-cluster.conf</c>)
+/// are interchangeable: ceremonies, sessions, keys and the audit chain live in the database, and nothing an instance
+/// caches can outlive a revocation.
+/// </summary>
+[Collection(ClusterPeers.Name)]
+public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
+{
+    private IEnumerable<string> InstanceUrls => Enumerable.Range(0, VouchCluster.Instances).Select(cluster.InstanceUrl);
+
+    [Fact]
+    public async Task Instances_started_together_on_an_empty_database_create_the_first_keys_once_and_publish_the_same_jwks()
+    {
+        var audit = await cluster.AuditAsync();
+        var published = new List<IReadOnlyList<string>>();
+        foreach (var url in InstanceUrls) published.Add(await cluster.PublishedKidsAsync(url));
+
+        var created = audit.Where(r => r.GetProperty("type").GetString() == "key.created").Select(Data).ToList();
+        Assert.Single(created, d => d.GetProperty("reason").GetString() == "first key");
+        Assert.Equal(created.Count, created.Select(d => d.GetProperty("generation").GetString()).Distinct().Count());
+        Assert.All(published, kids => Assert.Equal(published[0], kids));
+        Assert.True(published[0].Count >= 2, "the next key is not published");
+    }
+
+    [Fact]
+    public async Task A_ceremony_begun_on_one_instance_finishes_on_another_and_its_session_is_honoured_by_every_instance()
+    {
+        var person = new ClusterUser("across@example.com");
+        var invite = await cluster.AdminOutputAsync("invite", "--email", person.Email);
+        var enrolled = await cluster.EnrollAsync(person, invite, cluster.InstanceUrl(0), cluster.InstanceUrl(1));
+        Assert.True(enrolled.Status == HttpStatusCode.OK, $"enrollment begun on 0, finished on 1: {(int)enrolled.Status} {enrolled.Body}");
+
+        var kids = new List<string>();
+        for (var begin = 0; begin < VouchCluster.Instances; begin++)
+        {
+            var finish = (begin + 1) % VouchCluster.Instances;
+            var login = await cluster.LoginAsync(person, cluster.InstanceUrl(begin), cluster.InstanceUrl(finish));
+            Assert.True(login.Status == HttpStatusCode.OK, $"login begun on {begin}, finished on {finish}: {(int)login.Status} {login.Body}");
+            var session = login.Body.GetProperty("session").GetString()!;
+            foreach (var url in InstanceUrls)
+            {
+                var token = await cluster.TokenAsync(url, session);
+                Assert.True(token.Status == HttpStatusCode.OK, $"session from {finish} at {url}: {(int)token.Status} {token.Body}");
+                kids.Add(VouchCluster.JwtPart(token.Body.GetProperty("id_token").GetString()!, 0).GetProperty("kid").GetString()!);
+            }
+        }
+        // Round robin: consecutive requests through nginx land on different instances.
+        for (var i = 0; i < VouchCluster.Instances; i++)
+        {
+            var session = await cluster.SessionAsync(person);
+            for (var j = 0; j < VouchCluster.Instances; j++)
+                Assert.Equal(HttpStatusCode.OK, (await cluster.TokenAsync(cluster.Issuer, session)).Status);
+        }
+
+        var current = (await cluster.PublishedKidsAsync(cluster.InstanceUrl(0)))[0];
+        Assert.All(kids, kid => Assert.Equal(current, kid));
+    }
+
+    [Fact]
+    public async Task A_revoked_session_and_a_disabled_user_are_refused_by_every_instance_as_soon_as_the_command_returns()
+    {
+        var revoked = await cluster.EnrolledPersonAsync();
+        var disabled = await cluster.EnrolledPersonAsync();
+        var revokedSession = await cluster.SessionAsync(revoked);
+        var disabledSession = await cluster.SessionAsync(disabled);
+        foreach (var url in InstanceUrls)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await cluster.TokenAsync(url, revokedSession)).Status);
+            Assert.Equal(HttpStatusCode.OK, (await cluster.TokenAsync(url, disabledSession)).Status);
+        }
+
+        await cluster.AdminOutputAsync("sessions", "revoke", "--email", revoked.Email);
+        await cluster.AdminOutputAsync("users", "disable", disabled.Email);
+        var clock = Stopwatch.StartNew();
+        var answers = new List<(string Url, ApiAnswer Revoked, ApiAnswer Disabled, ApiAnswer Login)>();
+        foreach (var url in InstanceUrls)
+            answers.Add((url, await cluster.TokenAsync(url, revokedSession), await cluster.TokenAsync(url, disabledSession), await cluster.LoginAsync(disabled, url, url)));
+        output.WriteLine($"all three instances asked within {clock.ElapsedMilliseconds} ms of the commands");
+
+        Assert.All(answers, a =>
+        {
+            Assert.True(a.Revoked.Status == HttpStatusCode.Unauthorized && Code(a.Revoked) == ErrorCodes.SessionRevoked, $"{a.Url}: {(int)a.Revoked.Status} {a.Revoked.Body}");
+            Assert.True(a.Disabled.Status == HttpStatusCode.Forbidden && Code(a.Disabled) == ErrorCodes.UserDisabled, $"{a.Url}: {(int)a.Disabled.Status} {a.Disabled.Body}");
+            Assert.True(a.Login.Status == HttpStatusCode.Forbidden, $"{a.Url}: login of a disabled user {(int)a.Login.Status} {a.Login.Body}");
+        });
+    }
+
+    [Fact]
+    public async Task Sixteen_clients_asking_for_tokens_through_nginx_get_no_server_error_and_every_token_is_audited_in_a_chain_that_verifies()
+    {
+        const int Clients = 16;
+        const int TokensEach = 30;
+        var sessions = new List<string>();
+        foreach (var _ in Enumerable.Range(0, Clients)) sessions.Add(await cluster.SessionAsync(await cluster.EnrolledPersonAsync()));
+
+        // Alone first: the latency of an append that never waits for another.
+        var alone = new List<double>();
+        for (var i = 0; i < 50; i++) alone.Add((await TimedTokenAsync(cluster.Issuer, sessions[0])).Milliseconds);
+
+        var received = new ConcurrentBag<string>();
+        var statuses = new ConcurrentBag<HttpStatusCode>();
+        var latencies = new ConcurrentBag<double>();
+        var wall = Stopwatch.StartNew();
+        await Task.WhenAll(sessions.Select(session => Task.Run(async () =>
+        {
+            for (var i = 0; i < TokensEach; i++)
+            {
+                var (answer, milliseconds) = await TimedTokenAsync(cluster.Issuer, session);
+                statuses.Add(answer.Status);
+                latencies.Add(milliseconds);
+                if (answer.Status == HttpStatusCode.OK) received.Add(answer.Body.GetProperty("jti").GetString()!);
+            }
+        })));
+        wall.Stop();
+
+        var audited = await cluster.AuditedTokensAsync();
+        output.WriteLine($"alone: p50 {VouchCluster.Invariant(VouchCluster.Percentile(alone, 50))} ms, p99 {VouchCluster.Invariant(VouchCluster.Percentile(alone, 99))} ms");
+        output.WriteLine($"{Clients} clients x {TokensEach}: {received.Count} tokens in {wall.ElapsedMilliseconds} ms " +
+                         $"({VouchCluster.Invariant(received.Count / wall.Elapsed.TotalSeconds)}/s), p50 {VouchCluster.Invariant(VouchCluster.Percentile(latencies.ToList(), 50))} ms, " +
+                         $"p99 {VouchCluster.Invariant(VouchCluster.Percentile(latencies.ToList(), 99))} ms; statuses {string.Join(", ", statuses.GroupBy(s => (int)s).Select(g => $"{g.Key}x{g.Count()}"))}");
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+        Assert.Equal(Clients * TokensEach, received.Count);
+        Assert.All(received, jti => Assert.Contains(jti, audited));
+        await cluster.AssertAuditChainVerifiesAsync();
+    }
+
+    [Fact]
+    public async Task Killed_connections_and_a_restarted_postgresql_give_503_with_retry_after_never_500_and_every_instance_recovers_without_a_restart()
+    {
+        var people = new List<(ClusterUser Person, string Session)>();
+        for (var i = 0; i < 6; i++)
+        {
+            var person = await cluster.EnrolledPersonAsync();
+            people.Add((person, await cluster.SessionAsync(person)));
+        }
+        var answers = new ConcurrentQueue<(string Step, ApiAnswer Answer)>();
+        var received = new ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var workers = people.Select((p, w) => Task.Run(async () =>
+        {
+            var url = cluster.InstanceUrl(w % VouchCluster.Instances);
+            for (var round = 0; !stop.IsCancellationRequested; round++)
+            {
+                var token = await cluster.TokenAsync(url, p.Session, CancellationToken.None);
+                answers.Enqueue(("token", token));
+                if (token.Status == HttpStatusCode.OK) received.Add(token.Body.GetProperty("jti").GetString()!);
+                if (round % 5 == 0) answers.Enqueue(("login", await cluster.LoginAsync(p.Person, url, url, CancellationToken.None)));
+                await Task.Delay(20, CancellationToken.None);
+            }
+        })).ToList();
+
+        var database = PostgresServer.DatabaseOf(cluster.Database);
+        var terminated = 0;
+        for (var i = 0; i < 5; i++)
+        {
+            await Task.Delay(300);
+            terminated += await cluster.Postgres.TerminateConnectionsAsync(database);
+        }
+        var duringKills = answers.Count;
+
+        // Down for 6 s: long enough for every instance's probe to notice.
+        var restart = cluster.Postgres.RestartAsync(TimeSpan.FromSeconds(6));
+        var unhealthy = new ConcurrentDictionary<string, ApiAnswer>();
+        var noticed = await VouchCluster.WithinAsync(TimeSpan.FromSeconds(6), "every /healthz reports the database away", async () =>
+        {
+            foreach (var url in InstanceUrls.Where(u => !unhealthy.ContainsKey(u)))
+            {
+                var health = await cluster.GetAsync(url, ApiRoutes.Health);
+                if (health.Status == HttpStatusCode.ServiceUnavailable) unhealthy[url] = health;
+            }
+            return unhealthy.Count == VouchCluster.Instances;
+        });
+        await restart;
+        var recovered = await VouchCluster.WithinAsync(TimeSpan.FromSeconds(15), "every /healthz is 200 again", async () =>
+        {
+            foreach (var url in InstanceUrls)
+            {
+                if ((await cluster.GetAsync(url, ApiRoutes.Health)).Status != HttpStatusCode.OK) return false;
+            }
+            return true;
+        });
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+        var after = new List<ApiAnswer>();
+        foreach (var url in InstanceUrls) after.Add(await cluster.TokenAsync(url, people[0].Session));
+
+        var all = answers.ToList();
+        output.WriteLine($"{terminated} connections terminated; {all.Count} answers ({duringKills} while killing): " +
+                         string.Join(", ", all.GroupBy(a => $"{a.Step} {(int)a.Answer.Status}").OrderBy(g => g.Key).Select(g => $"{g.Key} x{g.Count()}")) +
+                         $"; /healthz 503 on all within {noticed.TotalSeconds:F1} s, 200 again {recovered.TotalSeconds:F1} s after the restart");
+        Assert.True(terminated > 0, "no connection was terminated");
+        Assert.DoesNotContain(all, a => a.Answer.IsServerError && a.Answer.Status != HttpStatusCode.ServiceUnavailable);
+        Assert.All(all.Where(a => a.Answer.Status == HttpStatusCode.ServiceUnavailable), a =>
+        {
+            Assert.Equal(ErrorCodes.NotReady, Code(a.Answer));
+            Assert.Equal("1", a.Answer.RetryAfter);
+        });
+        Assert.All(unhealthy.Values, h => Assert.Equal("1", h.RetryAfter));
+        Assert.Contains(all.Take(duringKills), a => a.Step == "token" && a.Answer.Status == HttpStatusCode.OK);
+        Assert.All(after, a => Assert.Equal(HttpStatusCode.OK, a.Status));
+        var audited = await cluster.AuditedTokensAsync();
+        Assert.All(received, jti => Assert.Contains(jti, audited));
+        await cluster.AssertAuditChainVerifiesAsync();
+    }
+
+    [Fact]
+    public async Task Killing_an_instance_during_logins_and_token_requests_through_nginx_fails_no_client_that_retries_and_loses_no_audit_record()
+    {
+        const int Clients = 8;
+        var people = new List<ClusterUser>();
+        for (var i = 0; i < Clients; i++) people.Add(await cluster.EnrolledPersonAsync());
+        var received = new ConcurrentBag<string>();
+        var retried = new ConcurrentBag<string>();
+        var failed = new ConcurrentBag<string>();
+        var afterKill = new ConcurrentBag<string>();
+        var killed = false;
+        using var stop = new CancellationTokenSource();
+        var workers = people.Select(person => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var login = await RetryAsync(() => cluster.LoginAsync(person, cluster.Issuer, cluster.Issuer), retried, failed, "login");
+                if (login is null) continue;
+                var session = login.Body.GetProperty("session").GetString()!;
+                for (var i = 0; i < 5; i++)
+                {
+                    var token = await RetryAsync(() => cluster.TokenAsync(cluster.Issuer, session), retried, failed, "token");
+                    if (token is null) continue;
+                    var jti = token.Body.GetProperty("jti").GetString()!;
+                    received.Add(jti);
+                    if (Volatile.Read(ref killed)) afterKill.Add(jti);
+                }
+            }
+        })).ToList();
+
+        await Task.Delay(1500);
+        await cluster.KillInstanceAsync(2);
+        Volatile.Write(ref killed, true);
+        await Task.Delay(4000);
+        await cluster.StartInstanceAsync(2);
+        await Task.Delay(1500);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers);
+
+        var audited = await cluster.AuditedTokensAsync();
+        output.WriteLine($"{received.Count} tokens ({afterKill.Count} after the kill); {retried.Count} answers retried: " +
+                         string.Join(", ", retried.GroupBy(r => r).Select(g => $"{g.Key} x{g.Count()}")));
+        Assert.Empty(failed);
+        Assert.True(afterKill.Count >= Clients, $"only {afterKill.Count} tokens after the kill");
+        Assert.All(received, jti => Assert.Contains(jti, audited));
+        await cluster.AssertAuditChainVerifiesAsync();
+    }
+
+    /// <summary>
+    /// A client that retries: a refused or broken connection, 502 (nginx met the killed instance with a request it
+    /// will not send twice) and 503 are tried again after a moment; anything else that is not 200 is a failure, and
+    /// so is a 500 ever or a request still failing after 20 tries.
+    /// </summary>
+    private static async Task<ApiAnswer?> RetryAsync(Func<Task<ApiAnswer>> request, ConcurrentBag<string> retried, ConcurrentBag<string> failed, string step)
+    {
+        for (var attempt = 1; attempt <= 20; attempt++)
+        {
+            string why;
+            try
+            {
+                var answer = await request();
+                if (answer.Status == HttpStatusCode.OK) return answer;
+                if (answer.Status is not (HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable))
+                {
+                    failed.Add($"{step}: {(int)answer.Status} {answer.Body}");
+                    return null;
+                }
+                why = $"{step} {(int)answer.Status}";
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException)
+            {
+                why = $"{step} {e.GetType().Name}";
+            }
+            retried.Add(why);
+            await Task.Delay(200);
+        }
+        failed.Add($"{step}: still failing after 20 tries");
+        return null;
+    }
+
+    private async Task<(ApiAnswer Answer, double Milliseconds)> TimedTokenAsync(string at, string session)
+    {
+        var clock = Stopwatch.StartNew();
+        var answer = await cluster.TokenAsync(at, session);
+        return (answer, clock.Elapsed.TotalMilliseconds);
+    }
+
+    private static string? Code(ApiAnswer answer) =>
+        answer.Body.ValueKind == JsonValueKind.Object && answer.Body.TryGetProperty("error", out var code) ? code.GetString() : null;
+
+    private static JsonElement Data(JsonElement record) => record.GetProperty("data") is { ValueKind: JsonValueKind.String } data
+        ? JsonDocument.Parse(data.GetString()!).RootElement.Clone()
+        : record.GetProperty("data");
+}
