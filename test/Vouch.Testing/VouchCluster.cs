@@ -35,6 +35,8 @@ public sealed class VouchCluster : IAsyncLifetime
 
     private readonly TemporaryDirectory _directory = new("vouch-e2e-cluster-");
     private readonly ServerProcess?[] _servers = new ServerProcess?[Instances];
+    private readonly SemaphoreSlim _pool = new(1, 1);
+    private readonly List<ClusterUser> _shared = [];
     private int _people;
 
     public PostgresServer Postgres { get; private set; } = null!;
@@ -122,6 +124,37 @@ public sealed class VouchCluster : IAsyncLifetime
     {
         var verify = await AdminAsync("audit", "verify");
         Assert.True(verify.ExitCode == 0, $"audit verify exited {verify.ExitCode}: {verify.StandardOutput}{verify.StandardError}");
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> enrolled people shared by the tests (each login opens its own session), enrolled four
+    /// at a time on first need: every invite is an admin process, which costs a second or more on a busy machine.
+    /// </summary>
+    public async Task<IReadOnlyList<ClusterUser>> PeopleAsync(int count)
+    {
+        await _pool.WaitAsync();
+        try
+        {
+            using var parallel = new SemaphoreSlim(4);
+            var added = await Task.WhenAll(Enumerable.Range(0, Math.Max(0, count - _shared.Count)).Select(async _ =>
+            {
+                await parallel.WaitAsync();
+                try
+                {
+                    return await EnrolledPersonAsync();
+                }
+                finally
+                {
+                    parallel.Release();
+                }
+            }));
+            _shared.AddRange(added);
+            return _shared.Take(count).ToList();
+        }
+        finally
+        {
+            _pool.Release();
+        }
     }
 
     /// <summary>A new person with a fresh software key, invited and enrolled (through nginx).</summary>
@@ -235,6 +268,7 @@ public sealed class VouchCluster : IAsyncLifetime
         Pki?.Dispose();
         if (Postgres is not null) await Postgres.DisposeAsync();
         _directory.Dispose();
+        _pool.Dispose();
     }
 
     public static string Invariant(double value) => value.ToString("F1", CultureInfo.InvariantCulture);

@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
+using Npgsql;
 using Vouch.Protocol;
+using Vouch.Server.Keys;
 using Vouch.Testing;
 using Xunit;
 using Xunit.Abstractions;
@@ -109,7 +111,7 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         const int Clients = 16;
         const int TokensEach = 30;
         var sessions = new List<string>();
-        foreach (var _ in Enumerable.Range(0, Clients)) sessions.Add(await cluster.SessionAsync(await cluster.EnrolledPersonAsync()));
+        foreach (var person in await cluster.PeopleAsync(Clients)) sessions.Add(await cluster.SessionAsync(person));
 
         // Alone first: the latency of an append that never waits for another.
         var alone = new List<double>();
@@ -146,11 +148,7 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
     public async Task Killed_connections_and_a_restarted_postgresql_give_503_with_retry_after_never_500_and_every_instance_recovers_without_a_restart()
     {
         var people = new List<(ClusterUser Person, string Session)>();
-        for (var i = 0; i < 6; i++)
-        {
-            var person = await cluster.EnrolledPersonAsync();
-            people.Add((person, await cluster.SessionAsync(person)));
-        }
+        foreach (var person in await cluster.PeopleAsync(6)) people.Add((person, await cluster.SessionAsync(person)));
         var answers = new ConcurrentQueue<(string Step, ApiAnswer Answer)>();
         var received = new ConcurrentBag<string>();
         using var stop = new CancellationTokenSource();
@@ -226,8 +224,7 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
     public async Task Killing_an_instance_during_logins_and_token_requests_through_nginx_fails_no_client_that_retries_and_loses_no_audit_record()
     {
         const int Clients = 8;
-        var people = new List<ClusterUser>();
-        for (var i = 0; i < Clients; i++) people.Add(await cluster.EnrolledPersonAsync());
+        var people = await cluster.PeopleAsync(Clients);
         var received = new ConcurrentBag<string>();
         var retried = new ConcurrentBag<string>();
         var failed = new ConcurrentBag<string>();
@@ -268,6 +265,94 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         Assert.True(afterKill.Count >= Clients, $"only {afterKill.Count} tokens after the kill");
         Assert.All(received, jti => Assert.Contains(jti, audited));
         await cluster.AssertAuditChainVerifiesAsync();
+    }
+
+    [Fact]
+    public async Task A_key_rotated_under_load_is_published_by_every_instance_before_any_signs_with_it_and_jose_verifies_every_token()
+    {
+        var sessions = new List<string>();
+        foreach (var person in await cluster.PeopleAsync(VouchCluster.Instances)) sessions.Add(await cluster.SessionAsync(person));
+        // keys rotate hands signing to the next key once it has been published for KeyPolicy.PublishLead (6.5 min). The
+        // cluster started seconds ago; its next key's creation is moved back by that much, as if it had run that long
+        // (the key has been published by every instance since they started), so the hand-over comes 30 s after the rotation.
+        await using (var connection = new NpgsqlConnection(cluster.Database))
+        {
+            await connection.OpenAsync();
+            await using var backdate = new NpgsqlCommand("UPDATE signing_keys SET created_at = created_at - @lead WHERE activates_at > now()", connection);
+            backdate.Parameters.AddWithValue("lead", KeyPolicy.PublishLead);
+            Assert.Equal(1, await backdate.ExecuteNonQueryAsync());
+        }
+        var jwks = new ConcurrentQueue<(DateTimeOffset At, int Instance, IReadOnlyList<string> Kids)>();
+        var tokens = new ConcurrentQueue<(DateTimeOffset At, int Instance, string Kid)>();
+        var failures = new ConcurrentQueue<string>();
+        var audience = "";
+        using var stop = new CancellationTokenSource();
+        var monitor = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                for (var i = 0; i < VouchCluster.Instances; i++) jwks.Enqueue((DateTimeOffset.UtcNow, i, await cluster.PublishedKidsAsync(cluster.InstanceUrl(i))));
+                await Task.Delay(200, CancellationToken.None);
+            }
+        });
+        var workers = sessions.Select((session, instance) => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var answer = await cluster.TokenAsync(cluster.InstanceUrl(instance), session, CancellationToken.None);
+                if (answer.Status != HttpStatusCode.OK)
+                {
+                    failures.Enqueue($"instance {instance}: {(int)answer.Status} {answer.Body}");
+                    continue;
+                }
+                var token = answer.Body.GetProperty("id_token").GetString()!;
+                var kid = VouchCluster.JwtPart(token, 0).GetProperty("kid").GetString()!;
+                tokens.Enqueue((DateTimeOffset.UtcNow, instance, kid));
+                audience = VouchCluster.JwtPart(token, 1).GetProperty("aud").GetString()!;
+                // Against the JWKS of another instance than the one that signed: a relying party reads it from any.
+                var verdict = await NodePeers.VerifyJwtAsync(token, cluster.InstanceUrl((instance + 1) % VouchCluster.Instances) + ApiRoutes.Jwks, cluster.Issuer, audience);
+                if (!verdict.GetProperty("ok").GetBoolean())
+                    failures.Enqueue($"instance {instance}, kid {kid}: jose {verdict.GetProperty("code")}: {verdict.GetProperty("message")}");
+            }
+        })).ToList();
+
+        await Task.Delay(2000);
+        var before = await cluster.PublishedKidsAsync(cluster.InstanceUrl(0));
+        await cluster.AdminOutputAsync("keys", "rotate");
+        var audit = await cluster.AuditAsync();
+        var rotated = audit.Last(r => r.GetProperty("type").GetString() == "key.rotated");
+        var kid = Data(rotated).GetProperty("kid").GetString()!;
+        var activatesAt = DateTimeOffset.Parse(Data(rotated).GetProperty("activates_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        var previous = Data(rotated).GetProperty("previous_kid").GetString()!;
+        var clock = Stopwatch.StartNew();
+        while (!Enumerable.Range(0, VouchCluster.Instances).All(i => tokens.Any(t => t.Instance == i && t.Kid == kid)))
+        {
+            if (workers.Append(monitor).FirstOrDefault(w => w.IsFaulted) is { } faulted) await faulted;
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(80),
+                $"not every instance signs with {kid} (due {activatesAt:O}, rotated from {previous}) 80 s after the rotation: " +
+                string.Join(", ", tokens.GroupBy(t => $"{t.Instance} {t.Kid}").Select(g => $"{g.Key} x{g.Count()} last {g.Max(t => t.At):HH:mm:ss}")) +
+                $"; failures: {string.Join('\n', failures.Take(5))}");
+            await Task.Delay(100);
+        }
+        var switched = clock.Elapsed;
+        await Task.Delay(1000);
+        await stop.CancelAsync();
+        await Task.WhenAll(workers.Append(monitor));
+        var after = await cluster.AuditAsync();
+
+        var firstSigned = Enumerable.Range(0, VouchCluster.Instances).Select(i => tokens.Where(t => t.Instance == i && t.Kid == kid).Min(t => t.At)).ToList();
+        output.WriteLine($"{tokens.Count} tokens verified by jose, {jwks.Count} JWKS read; rotated to {kid}, due {activatesAt:HH:mm:ss.fff}; " +
+                         $"instances first signed with it at {string.Join(", ", firstSigned.Select(t => t.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))} " +
+                         $"(all within {switched.TotalSeconds:F1} s of the rotation)");
+        Assert.True(failures.IsEmpty, $"{failures.Count} failures:\n{string.Join('\n', failures.Take(10))}");
+        Assert.Equal(before[0], previous);
+        Assert.Contains(kid, before);
+        // Published by every instance, the new key with the old one, in every JWKS read while the key changed hands.
+        Assert.All(jwks, j => Assert.True(j.Kids.Contains(kid) && j.Kids.Contains(previous), $"instance {j.Instance} at {j.At:O} published {string.Join(' ', j.Kids)}"));
+        Assert.All(firstSigned, t => Assert.True(t >= activatesAt, $"signed with {kid} at {t:O}, before it was due at {activatesAt:O}"));
+        // Only the rotation created a key: no instance's scheduled pass created another next key.
+        var sinceRotation = after.Where(r => r.GetProperty("sequence").GetInt64() > rotated.GetProperty("sequence").GetInt64());
+        Assert.DoesNotContain(sinceRotation, r => r.GetProperty("type").GetString() is "key.created" or "key.rotated");
     }
 
     /// <summary>
