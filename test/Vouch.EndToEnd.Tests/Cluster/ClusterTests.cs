@@ -355,6 +355,36 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         Assert.DoesNotContain(sinceRotation, r => r.GetProperty("type").GetString() is "key.created" or "key.rotated");
     }
 
+    [Fact]
+    public async Task A_backup_restored_into_a_fresh_database_serves_the_same_jwks_verifies_its_audit_chain_and_honours_existing_sessions()
+    {
+        var session = await cluster.SessionAsync((await cluster.PeopleAsync(1))[0]);
+        var database = new NpgsqlConnectionStringBuilder(cluster.Database);
+        var source = $"postgres://{database.Username}@{database.Host}:{database.Port}/{database.Database}";
+
+        var restored = await BackupRestoreTestAsync(source, session);
+        var unknownSession = await BackupRestoreTestAsync(source, "vs_" + new string('A', 43));
+
+        output.WriteLine(restored.StandardOutput);
+        Assert.True(restored.ExitCode == 0, restored.StandardOutput + restored.StandardError);
+        Assert.Contains("jwks: the same", restored.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("session: honoured", restored.StandardOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(session, restored.StandardOutput + restored.StandardError, StringComparison.Ordinal);
+        // The script is a test: a session the restored database does not honour fails it.
+        Assert.Equal(1, unknownSession.ExitCode);
+        Assert.Contains("answered 401 for a session opened before the backup", unknownSession.StandardError, StringComparison.Ordinal);
+    }
+
+    private Task<ProcessResult> BackupRestoreTestAsync(string source, string session)
+    {
+        var environment = new Dictionary<string, string?>(cluster.Environment)
+        {
+            ["VOUCH_DATABASE"] = null, ["VOUCH_SERVER"] = RepositoryPaths.ServerBinary, ["VOUCH_RESTORE_SESSION"] = session,
+        };
+        return ProcessRunner.RunAsync("bash", [Path.Combine(RepositoryPaths.Root, "scripts", "backup-restore-test.sh"), source, cluster.InstanceUrl(0) + ApiRoutes.Jwks],
+            environment, timeout: TimeSpan.FromSeconds(120));
+    }
+
     /// <summary>
     /// A client that retries: a refused or broken connection, 502 (nginx met the killed instance with a request it
     /// will not send twice) and 503 are tried again after a moment; anything else that is not 200 is a failure, and
