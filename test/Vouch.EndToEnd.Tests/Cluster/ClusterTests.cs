@@ -134,6 +134,12 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         wall.Stop();
 
         var audited = await cluster.AuditedTokensAsync();
+        await using (var connection = new NpgsqlConnection(cluster.Database))
+        {
+            await connection.OpenAsync();
+            await using var size = new NpgsqlCommand("SELECT pg_total_relation_size('audit_log') / count(*) FROM audit_log", connection);
+            output.WriteLine($"audit_log: {await size.ExecuteScalarAsync()} bytes a record with its index");
+        }
         output.WriteLine($"alone: p50 {VouchCluster.Invariant(VouchCluster.Percentile(alone, 50))} ms, p99 {VouchCluster.Invariant(VouchCluster.Percentile(alone, 99))} ms");
         output.WriteLine($"{Clients} clients x {TokensEach}: {received.Count} tokens in {wall.ElapsedMilliseconds} ms " +
                          $"({VouchCluster.Invariant(received.Count / wall.Elapsed.TotalSeconds)}/s), p50 {VouchCluster.Invariant(VouchCluster.Percentile(latencies.ToList(), 50))} ms, " +
