@@ -49,11 +49,11 @@ public sealed class VouchCluster : IAsyncLifetime
     /// <summary>What every instance announces as its issuer: nginx's <c>https://localhost:PORT</c>.</summary>
     public string Issuer => Nginx.Url;
 
-    /// <summary>A client of nginx that trusts the test PKI (10 s timeout).</summary>
+    /// <summary>A client of nginx that trusts the test PKI (30 s timeout).</summary>
     public HttpClient Edge { get; private set; } = null!;
 
-    /// <summary>A client for talking to the instances directly, over plain http on loopback (10 s timeout).</summary>
-    public HttpClient Direct { get; } = new() { Timeout = TimeSpan.FromSeconds(10) };
+    /// <summary>A client for talking to the instances directly, over plain http on loopback (30 s timeout).</summary>
+    public HttpClient Direct { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
 
     public string InstanceUrl(int instance) => $"http://127.0.0.1:{Ports[instance]}";
 
@@ -70,7 +70,7 @@ public sealed class VouchCluster : IAsyncLifetime
         };
         Pki = await TestPki.CreateAsync();
         Nginx = await Nginx.StartClusterAsync(Pki, Ports[0], Ports[1], Ports[2]);
-        Edge = Pki.CreateHttpClient();
+        Edge = new HttpClient(Pki.CreateHandler()) { Timeout = TimeSpan.FromSeconds(30) };
         // All three at once on the empty database: they race to migrate it and to create the first keys.
         await Task.WhenAll(Enumerable.Range(0, Instances).Select(StartInstanceAsync));
     }
