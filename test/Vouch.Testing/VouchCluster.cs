@@ -95,6 +95,17 @@ public sealed class VouchCluster : IAsyncLifetime
         _servers[instance] = null;
     }
 
+    /// <summary>
+    /// A connection of the test's own to the cluster's database, unpooled: the tests restart PostgreSQL and kill
+    /// connections, and a pooled one could be a dead one.
+    /// </summary>
+    public async Task<Npgsql.NpgsqlConnection> OpenDatabaseAsync()
+    {
+        var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(Database) { Pooling = false }.ToString());
+        await connection.OpenAsync();
+        return connection;
+    }
+
     /// <summary>Runs <c>vouch-server ARGUMENTS</c> on the cluster's database.</summary>
     public Task<ProcessResult> AdminAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, Environment, _directory.Path);

@@ -134,9 +134,8 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         wall.Stop();
 
         var audited = await cluster.AuditedTokensAsync();
-        await using (var connection = new NpgsqlConnection(cluster.Database))
+        await using (var connection = await cluster.OpenDatabaseAsync())
         {
-            await connection.OpenAsync();
             await using var size = new NpgsqlCommand("SELECT pg_total_relation_size('audit_log') / count(*) FROM audit_log", connection);
             output.WriteLine($"audit_log: {await size.ExecuteScalarAsync()} bytes a record with its index");
         }
@@ -281,9 +280,8 @@ public sealed class ClusterTests(VouchCluster cluster, ITestOutputHelper output)
         // keys rotate hands signing to the next key once it has been published for KeyPolicy.PublishLead (6.5 min). The
         // cluster started seconds ago; its next key's creation is moved back by that much, as if it had run that long
         // (the key has been published by every instance since they started), so the hand-over comes 30 s after the rotation.
-        await using (var connection = new NpgsqlConnection(cluster.Database))
+        await using (var connection = await cluster.OpenDatabaseAsync())
         {
-            await connection.OpenAsync();
             await using var backdate = new NpgsqlCommand("UPDATE signing_keys SET created_at = created_at - @lead WHERE activates_at > now()", connection);
             backdate.Parameters.AddWithValue("lead", KeyPolicy.PublishLead);
             Assert.Equal(1, await backdate.ExecuteNonQueryAsync());
