@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Vouch.Testing;
 
 /// <summary>
-/// Debian's nginx running the production site config <c>deploy/nginx/vouch.conf</c> (only ports and paths changed,
+/// Debian's nginx running a production site config, <c>deploy/nginx/vouch.conf</c> or <c>vouch-cluster.conf</c> (only ports and paths changed,
 /// by <c>test/peers/nginx/start-nginx.sh</c>): TLS with a <see cref="TestPki"/> leaf on <c>https://localhost:PORT</c>,
 /// proxying to vouch-server backends on loopback. Started before it is returned (or it throws with nginx's own
 /// words); stopped by its master's PID on dispose.
@@ -31,7 +31,15 @@ public sealed class Nginx : IAsyncDisposable
     public string ErrorLog => ReadLog("error.log");
 
     /// <summary>Starts nginx in front of <paramref name="backendPorts"/> with <paramref name="pki"/>'s leaf.</summary>
-    public static async Task<Nginx> StartAsync(TestPki pki, params int[] backendPorts)
+    public static Task<Nginx> StartAsync(TestPki pki, params int[] backendPorts) => StartAsync(pki, "vouch.conf", backendPorts);
+
+    /// <summary>
+    /// Starts nginx with <c>deploy/nginx/vouch-cluster.conf</c> (round robin, passive failover) in front of three
+    /// instances on the ports <paramref name="first"/>, <paramref name="second"/> and <paramref name="third"/>.
+    /// </summary>
+    public static Task<Nginx> StartClusterAsync(TestPki pki, int first, int second, int third) => StartAsync(pki, "vouch-cluster.conf", first, second, third);
+
+    private static async Task<Nginx> StartAsync(TestPki pki, string site, params int[] backendPorts)
     {
         var directory = new TemporaryDirectory("vouch-nginx-");
         var port = FreePort.Next();
@@ -40,7 +48,7 @@ public sealed class Nginx : IAsyncDisposable
             [Path.Combine(RepositoryPaths.PeersDirectory, "nginx", "start-nginx.sh"), directory.Path,
              port.ToString(CultureInfo.InvariantCulture), httpPort.ToString(CultureInfo.InvariantCulture), pki.Directory,
              .. backendPorts.Select(p => p.ToString(CultureInfo.InvariantCulture))],
-            timeout: TimeSpan.FromSeconds(30));
+            new Dictionary<string, string?> { ["SITE"] = site }, timeout: TimeSpan.FromSeconds(30));
         var pidFile = directory.File("nginx.pid");
         if (start.ExitCode != 0 || !File.Exists(pidFile))
         {

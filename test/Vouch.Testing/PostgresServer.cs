@@ -42,6 +42,35 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
+    /// <summary>
+    /// Restarts the cluster (a fast shutdown that closes every connection, <paramref name="down"/> with nothing
+    /// listening, then a start on the same port), as an operator's restart would.
+    /// </summary>
+    public async Task RestartAsync(TimeSpan down)
+    {
+        var script = Path.Combine(RepositoryPaths.PeersDirectory, "postgres", "restart-postgres.sh");
+        var result = await ProcessRunner.RunAsync("bash", [script, _directory.Path, ((int)down.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)],
+            timeout: TimeSpan.FromSeconds(120));
+        if (result.ExitCode != 0) throw new InvalidOperationException($"PostgreSQL did not restart: {result.StandardError}");
+    }
+
+    /// <summary>
+    /// Ends every connection to <paramref name="database"/> but this one (<c>pg_terminate_backend</c>), as an
+    /// administrator or a failing network would; returns how many.
+    /// </summary>
+    public async Task<int> TerminateConnectionsAsync(string database)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres") + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = @database AND pid <> pg_backend_pid()", connection);
+        command.Parameters.AddWithValue("database", database);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>The database name in <paramref name="connectionString"/>.</summary>
+    public static string DatabaseOf(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).Database!;
+
     public async ValueTask DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();

@@ -1,14 +1,17 @@
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Vouch.Protocol;
+using Vouch.Server.Persistence;
 
 namespace Vouch.Server.Hosting;
 
 /// <summary>
 /// Every refused request gets a JSON <see cref="ErrorResponse"/> with a stable code. Unexpected exceptions become a
-/// bare <c>server_error</c> (details only in the log); malformed HTTP that Kestrel reports is a 4xx, never a 500.
+/// bare <c>server_error</c> (details only in the log), except a database outage, which is a 503 <c>not_ready</c> with
+/// <c>Retry-After</c>; malformed HTTP that Kestrel reports is a 4xx, never a 500.
 /// </summary>
 internal static class ErrorResponses
 {
@@ -22,9 +25,18 @@ internal static class ErrorResponses
             ExceptionHandler = context =>
             {
                 var exception = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-                return exception is BadHttpRequestException bad
-                    ? WriteAsync(context, bad.StatusCode, CodeFor(bad.StatusCode), DescriptionFor(bad.StatusCode))
-                    : WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.ServerError, "the server failed; the error is logged");
+                if (exception is BadHttpRequestException bad)
+                    return WriteAsync(context, bad.StatusCode, CodeFor(bad.StatusCode), DescriptionFor(bad.StatusCode));
+                if (DatabaseOutages.IsOutage(exception))
+                {
+                    // Whether a write committed before the database went away is unknown: only the client can ask
+                    // again (and a load balancer may send it to another instance). Pooled connections are dropped so
+                    // the next request opens a fresh one.
+                    DatabaseOutages.ForgetPooledConnections();
+                    context.Response.Headers.RetryAfter = DatabaseOutages.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                    return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, ErrorCodes.NotReady, "the server cannot reach its database; retry in a moment");
+                }
+                return WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.ServerError, "the server failed; the error is logged");
             },
         });
         app.UseStatusCodePages(context =>

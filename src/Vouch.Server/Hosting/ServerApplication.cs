@@ -75,6 +75,7 @@ public static class ServerApplication
             .AddVouchWebAuthn(settings.WebAuthn)
             .AddVouchWeb()
             .AddVouchBrowserSessions(settings.Oidc.Issuer);
+        builder.Services.AddSingleton<DatabaseHealth>().AddHostedService(provider => provider.GetRequiredService<DatabaseHealth>());
         if (settings.Tls is not null) builder.Services.AddSingleton(settings.Tls).AddSingleton<TlsCertificateSource>();
         configureServices?.Invoke(builder.Services);
 

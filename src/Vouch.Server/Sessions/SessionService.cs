@@ -82,9 +82,10 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     public async Task<Outcome<AuthenticatedSession>> FindAsync(string? token, string kind, CancellationToken cancellationToken)
     {
         if (!OpaqueSecret.HasShape(token, TokenPrefix)) return Unknown;
-        await using var db = factory.CreateDbContext();
         var hash = OpaqueSecret.Hash(token!);
-        var found = await db.Sessions.AsNoTracking()
+        // Read on every request, never cached: a revoked session or a disabled user is refused by every instance at
+        // once. A read is safe to run again, so a database that was away for a moment costs a retry, not an error.
+        var found = await DatabaseOutages.ReadAsync(factory, db => db.Sessions.AsNoTracking()
             .Where(s => s.TokenHash == hash && s.Kind == kind)
             .Join(db.Users.AsNoTracking(), s => s.UserId, u => u.Id, (s, u) => new
             {
@@ -93,7 +94,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
                 KeyRevoked = db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)),
                 HardwareKey = db.Credentials.Any(c => c.Id == s.CredentialId && c.HardwareAttested),
             })
-            .SingleOrDefaultAsync(cancellationToken);
+            .SingleOrDefaultAsync(cancellationToken), cancellationToken);
         if (found is null) return Unknown;
         // Before the session's own state: disabling revokes every session, and the user should learn why.
         if (found.User.DisabledAt is not null) return UserService.Disabled;

@@ -4,17 +4,26 @@
 # 127.0.0.1:HTTPS_PORT with PKI_DIR/leaf-chain.pem and leaf.key (test/peers/tls/make-test-pki.sh), the http
 # redirect on 127.0.0.1:HTTP_PORT, the upstream = the backends on 127.0.0.1, logs and temp files in DIR.
 # Returns once nginx answers https; its master's PID is in DIR/nginx.pid. Stop it with kill "$(cat DIR/nginx.pid)".
+# SITE=vouch-cluster.conf runs deploy/nginx/vouch-cluster.conf instead, with exactly three backends (its upstream's
+# three servers, in order).
 set -euo pipefail
 usage="usage: start-nginx.sh DIR HTTPS_PORT HTTP_PORT PKI_DIR BACKEND_PORT..."
 d=${1:?$usage}; port=${2:?$usage}; http_port=${3:?$usage}; pki=${4:?$usage}; shift 4
 [ $# -gt 0 ] || { echo "$usage" >&2; exit 2; }
 command -v nginx >/dev/null || { echo "start-nginx.sh: nginx is not installed (scripts/install-test-deps.sh installs it)" >&2; exit 1; }
-site=$(cd "$(dirname "$0")/../../.." && pwd)/deploy/nginx/vouch.conf
+site_name=${SITE:-vouch.conf}
+site=$(cd "$(dirname "$0")/../../.." && pwd)/deploy/nginx/$site_name
 d=$(mkdir -p "$d" && cd "$d" && pwd); pki=$(cd "$pki" && pwd)
 mkdir -p "$d/tmp" "$d/acme"
 
-upstreams=""; for b in "$@"; do upstreams+="server 127.0.0.1:$b; "; done
 conf=$(cat "$site")
+if [ "$site_name" = vouch-cluster.conf ]; then
+  [ $# = 3 ] || { echo "start-nginx.sh: $site_name has three backends, got $#" >&2; exit 2; }
+  backends=("server 10.0.0.11:8080 |server 127.0.0.1:$1 " "server 10.0.0.12:8080 |server 127.0.0.1:$2 " "server 10.0.0.13:8080 |server 127.0.0.1:$3 ")
+else
+  upstreams=""; for b in "$@"; do upstreams+="server 127.0.0.1:$b; "; done
+  backends=("server 127.0.0.1:8080;|$upstreams")
+fi
 # FROM|TO: every FROM must be in the site config exactly once, so that it cannot drift from what is tested.
 replacements=(
   "listen 443 ssl http2;|listen 127.0.0.1:$port ssl http2;"
@@ -26,7 +35,7 @@ replacements=(
   "/var/www/letsencrypt|$d/acme"
   "/var/log/nginx/vouch.access.log|$d/access.log"
   "/var/log/nginx/vouch.error.log|$d/error.log"
-  "server 127.0.0.1:8080;|$upstreams"
+  "${backends[@]}"
 )
 for r in "${replacements[@]}"; do
   from=${r%%|*}; to=${r#*|}
