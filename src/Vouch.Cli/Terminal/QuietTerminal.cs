@@ -14,6 +14,8 @@ internal static partial class QuietTerminal
     private const int SetNow = 0;           // TCSANOW
     private const uint Canonical = 0x2;     // ICANON: the kernel edits the line (backspace works)
     private const uint Echo = 0x8;          // ECHO
+    private const uint IgnoreReturn = 0x80; // IGNCR
+    private const uint ReturnIsNewline = 0x100; // ICRNL: Enter (CR) ends the line even after .NET's console cleared it
     private const int LocalFlagsOffset = 12; // struct termios: c_iflag, c_oflag, c_cflag, c_lflag (u32 each), c_line, c_cc[32], speeds: 60 bytes
     private const int TermiosSize = 64;
     private const int MaximumLine = 256;
@@ -25,6 +27,8 @@ internal static partial class QuietTerminal
         var saved = new byte[TermiosSize];
         if (GetAttributes(StandardInput, saved) != 0) return null;
         var quiet = (byte[])saved.Clone();
+        var input = BitConverter.ToUInt32(quiet, 0);
+        BitConverter.TryWriteBytes(quiet.AsSpan(0), (input & ~IgnoreReturn) | ReturnIsNewline);
         var flags = BitConverter.ToUInt32(quiet, LocalFlagsOffset);
         BitConverter.TryWriteBytes(quiet.AsSpan(LocalFlagsOffset), (flags & ~Echo) | Canonical);
         if (SetAttributes(StandardInput, SetNow, quiet) != 0) return null;
@@ -52,7 +56,7 @@ internal static partial class QuietTerminal
             fixed (byte* into = &line[length]) read = Read(StandardInput, into, 1);
             if (read < 0 && Marshal.GetLastPInvokeError() == Interrupted) continue;
             if (read <= 0) return length == 0 ? null : Decode(line, length);
-            if (line[length] == (byte)'\n') break;
+            if (line[length] is (byte)'\n' or (byte)'\r') break;
             length++;
         }
         var text = Decode(line, length);
