@@ -78,7 +78,11 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
             start = !_appending;
             _appending = true;
         }
-        if (start) _ = Task.Run(AppendQueuedAsync, CancellationToken.None);
+        if (start)
+        {
+            // The appender outlives the request that started it: it must not carry that request's context along.
+            using (ExecutionContext.SuppressFlow()) _ = Task.Run(AppendQueuedAsync, CancellationToken.None);
+        }
         return pending.Task;
     }
 
