@@ -11,10 +11,18 @@ namespace Vouch.Server.Audit;
 /// is stored with the change it describes, or not at all. On PostgreSQL, where several instances append at once,
 /// appenders take turns (a transaction-scoped advisory lock held until their commit) instead of colliding on the
 /// next sequence number; on SQLite the database's own write lock orders them, and a busy file is retried.
-/// Without a key (admin commands that only read) nothing can be appended.
+/// <see cref="WriteAsync"/> (events on their own, such as every issued token) commits in groups: one appender per
+/// instance writes everything queued while its previous transaction was committing in one transaction, so one
+/// commit (one fsync, one advisory lock) serves many callers, and each caller's task completes only after the
+/// commit that stored its event. Without a key (admin commands that only read) nothing can be appended.
 /// </summary>
 public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, AuditKey? key)
 {
+    private readonly Lock _gate = new();
+    private List<PendingWrite> _queue = [];
+    private bool _appending;
+    private long _committedGroups;
+
     /// <summary>The advisory lock key that orders audit appends on PostgreSQL ("vouchaud" in ASCII).</summary>
     public const long AppendLockKey = 0x766F756368617564;
 
@@ -22,7 +30,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
     /// <exception cref="KeyEncryptionKeyMismatchException">The log is keyed with another key-encryption key.</exception>
     public async Task AppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
     {
-        var auditKey = key ?? throw new InvalidOperationException("writing to the audit log needs the key-encryption key, and this command was started without it");
+        var auditKey = key ?? throw MissingKey();
         // Entries staged earlier on this unit of work come last in the chain (a change and its consequences,
         // such as a disabled user's revoked sessions, are appended step by step).
         var staged = db.AuditRecords.Local.MaxBy(r => r.Sequence);
@@ -51,13 +59,124 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
         }
     }
 
-    /// <summary>Writes <paramref name="entries"/> on their own, retrying when another writer appended first.</summary>
-    public Task WriteAsync(CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries) =>
-        Conflicts.InTransactionAsync(factory, async db =>
+    /// <summary>
+    /// Writes <paramref name="entries"/> on their own, in the next group commit of this instance: the task completes
+    /// once they are committed, and fails with the error of that group's transaction (nothing of the group is
+    /// then written). Calls are chained in the order they were made. Cancelling before the group is taken drops the
+    /// entries (the task is cancelled and nothing is written); once taken, the caller waits for the commit.
+    /// </summary>
+    public Task WriteAsync(CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
+    {
+        if (key is null) return Task.FromException(MissingKey());
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled(cancellationToken);
+        var pending = new PendingWrite(entries);
+        pending.CancelWith(cancellationToken);
+        bool start;
+        lock (_gate)
         {
-            await AppendAsync(db, cancellationToken, entries);
-            return true;
-        }, cancellationToken);
+            _queue.Add(pending);
+            start = !_appending;
+            _appending = true;
+        }
+        if (start)
+        {
+            // The appender outlives the request that started it: it must not carry that request's context along.
+            using (ExecutionContext.SuppressFlow()) _ = Task.Run(AppendQueuedAsync, CancellationToken.None);
+        }
+        return pending.Task;
+    }
+
+    /// <summary>How many <see cref="WriteAsync"/> calls wait for a group to take them (not counting the group committing now).</summary>
+    internal int QueuedWrites
+    {
+        get
+        {
+            lock (_gate) return _queue.Count;
+        }
+    }
+
+    /// <summary>How many group commits of <see cref="WriteAsync"/> calls this instance has made (for tests and benchmarks).</summary>
+    public long CommittedGroups => Interlocked.Read(ref _committedGroups);
+
+    /// <summary>
+    /// The one appender of this instance: takes every write queued so far, commits them in one transaction (on a
+    /// conflict with another writer the whole group is retried from a fresh head), completes their callers, and
+    /// repeats until the queue is empty.
+    /// </summary>
+    private async Task AppendQueuedAsync()
+    {
+        while (true)
+        {
+            List<PendingWrite> queued;
+            lock (_gate)
+            {
+                if (_queue.Count == 0)
+                {
+                    _appending = false;
+                    return;
+                }
+                (queued, _queue) = (_queue, []);
+            }
+            var group = queued.Where(p => p.TryTake()).ToList();
+            if (group.Count == 0) continue;
+            try
+            {
+                // Not the callers' tokens: one caller giving up must not undo the others' commit.
+                await Conflicts.InTransactionAsync(factory, async db =>
+                {
+                    await AppendAsync(db, CancellationToken.None, group.SelectMany(p => p.Entries).ToList());
+                    return true;
+                }, CancellationToken.None);
+            }
+            // Not a catch-all that hides: every exception is handed, unchanged, to each caller of the failed group.
+            catch (Exception e)
+            {
+                foreach (var p in group) p.Fail(e);
+                continue;
+            }
+            Interlocked.Increment(ref _committedGroups);
+            foreach (var p in group) p.Complete();
+        }
+    }
+
+    private static InvalidOperationException MissingKey() =>
+        new("writing to the audit log needs the key-encryption key, and this command was started without it");
+
+    /// <summary>A <see cref="WriteAsync"/> call waiting for its group: queued, then taken (committing) or cancelled.</summary>
+    private sealed class PendingWrite(IReadOnlyList<AuditEntry> entries)
+    {
+        private const int Queued = 0, Taken = 1, Cancelled = 2;
+        private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _state;
+        private CancellationTokenRegistration _registration;
+
+        public IReadOnlyList<AuditEntry> Entries => entries;
+        public Task Task => _done.Task;
+
+        public void CancelWith(CancellationToken cancellationToken)
+        {
+            if (!cancellationToken.CanBeCanceled) return;
+            _registration = cancellationToken.Register(() =>
+            {
+                if (Interlocked.CompareExchange(ref _state, Cancelled, Queued) == Queued) _done.TrySetCanceled(cancellationToken);
+            });
+        }
+
+        /// <summary>Takes this write into a group unless it was cancelled first.</summary>
+        public bool TryTake() => Interlocked.CompareExchange(ref _state, Taken, Queued) == Queued;
+
+        public void Complete()
+        {
+            _registration.Dispose();
+            _done.TrySetResult();
+        }
+
+        public void Fail(Exception exception)
+        {
+            _registration.Dispose();
+            _done.TrySetException(exception);
+        }
+    }
 
     /// <summary>
     /// When the newest record is unkeyed (written before the chain was keyed), appends <c>audit.keyed</c>: its
