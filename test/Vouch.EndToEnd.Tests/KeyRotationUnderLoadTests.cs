@@ -31,18 +31,19 @@ public sealed class KeyRotationUnderLoadTests(RgwWorld world, ITestOutputHelper 
     private static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// The server's time across the rounds: the first switches to the next key published at start-up 30 s after its
-    /// rotation (that key is old enough by then); the second to the key the first rotation published, once that has
-    /// been published for <see cref="KeyPolicy.PublishLead"/>; the third to the key the second published, 30 s later.
+    /// The server's time across the rounds: the first switches to the next key published at start-up
+    /// <see cref="KeyPolicy.RotationLead"/> (60 s) after its rotation (that key is old enough by then); the second to
+    /// the key the first rotation published, once that has been published for <see cref="KeyPolicy.PublishLead"/>;
+    /// the third to the key the second published, 60 s later.
     /// </summary>
-    private static readonly TimeSpan MintingSpan = KeyPolicy.RefreshInterval + KeyPolicy.PublishLead;
+    private static readonly TimeSpan MintingSpan = KeyPolicy.RotationLead + KeyPolicy.PublishLead;
 
     // jose and RGW check iat, nbf and exp on the real clock, RGW with no leeway (an iat in the future is refused). The
-    // server's clock must cover 13.5 minutes: 6.5 before the first token (the next key published at start-up must be
-    // published that long to take over at once) and 7 across the rounds. Started at the real now it would run up to 13
-    // minutes ahead, and RGW would refuse the later tokens. So it starts 13.5 minutes back and catches up with the real
+    // server's clock must cover 14 minutes: 6.5 before the first token (the next key published at start-up must be
+    // published that long to take over at once) and 7.5 across the rounds. Started at the real now it would run up to
+    // 14 minutes ahead, and RGW would refuse the later tokens. So it starts 14 minutes back and catches up with the real
     // clock without passing it: a token minted at fake time f has iat = f - 60 s, in the real past, and
-    // exp = iat + 15 min, at least 7 minutes after the real start of the test, long after this test has verified it.
+    // exp = iat + 15 min, at least 6 minutes after the real start of the test, long after this test has verified it.
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow - KeyPolicy.PublishLead - MintingSpan);
     private readonly ConcurrentQueue<MintedToken> _tokens = new();
     private readonly ConcurrentQueue<string> _failures = new();
@@ -114,7 +115,8 @@ public sealed class KeyRotationUnderLoadTests(RgwWorld world, ITestOutputHelper 
         var accepted = await world.Rgw.AssumeRoleWithWebIdentityAsync(_role, twin.Token, "twin");
         var rotation = await server.Get<KeyStore>().RotateAsync(AuditActors.Admin, CancellationToken.None);
 
-        await TickAsync();
+        // KeyPolicy.RotationLead: two 30-second passes.
+        while (_time.GetUtcNow() < rotation.ActivatesAt) await TickAsync();
 
         var later = Issue();
         var refused = await world.Rgw.AssumeRoleWithWebIdentityAsync(_role, earlier.Token, "earlier");

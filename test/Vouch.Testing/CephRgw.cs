@@ -31,7 +31,11 @@ public sealed class CephRgw : IAsyncDisposable
 
     private string ConfigFile => Path.Combine(_directory.Path, "ceph", "ceph.conf");
 
-    public static async Task<CephRgw> StartAsync()
+    /// <summary>
+    /// Starts Ceph and its RGW; with <paramref name="trustedCa"/> (a PEM file), RGW also trusts that CA when it fetches
+    /// an https issuer's discovery document and JWKS (a <see cref="TestPki"/> root, for an issuer behind nginx).
+    /// </summary>
+    public static async Task<CephRgw> StartAsync(string? trustedCa = null)
     {
         var directory = new TemporaryDirectory("vouch-ceph-");
         var port = FreePort.Next();
@@ -40,7 +44,7 @@ public sealed class CephRgw : IAsyncDisposable
         var start = await ProcessRunner.RunAsync("bash",
             [Path.Combine(RepositoryPaths.PeersDirectory, "ceph", "start-ceph.sh"), Path.Combine(directory.Path, "ceph"),
              port.ToString(CultureInfo.InvariantCulture), monitorPort.ToString(CultureInfo.InvariantCulture)],
-            timeout: TimeSpan.FromSeconds(180));
+            trustedCa is null ? null : new Dictionary<string, string?> { ["RGW_TRUSTED_CA"] = trustedCa }, timeout: TimeSpan.FromSeconds(180));
         if (start.ExitCode != 0 || !start.StandardOutput.Contains("radosgw answering", StringComparison.Ordinal))
         {
             await rgw.DisposeAsync();

@@ -19,6 +19,17 @@ public sealed record KeyPolicy(TimeSpan RotationInterval)
     public static readonly TimeSpan PublishLead = JwksMaxAge + RefreshInterval + RefreshInterval;
 
     /// <summary>
+    /// The shortest time between a rotation and the moment its already-published key starts signing. Every
+    /// instance signs and orders its JWKS (current key first) by the activation times it last read, re-read every
+    /// <see cref="RefreshInterval"/>; a rotation moves an activation earlier, and until an instance has re-read it,
+    /// it still signs with (and publishes first) the old key. Two intervals give every instance one pass that
+    /// starts within an interval of the rotation and a whole interval more to finish (or to fail once and run
+    /// again), so all instances switch together at the stored activation time. Verifiers that use only the first
+    /// JWKS key (Ceph RGW 16.2) then never see one instance's key order while holding another's token.
+    /// </summary>
+    public static readonly TimeSpan RotationLead = RefreshInterval + RefreshInterval;
+
+    /// <summary>
     /// How long a key stays published after it stopped signing: the longest token lifetime (15 min, counted from
     /// an <c>iat</c> set 60 s back) plus 10 minutes for verifiers' clock skew.
     /// </summary>

@@ -53,8 +53,9 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
     }
 
     /// <summary>
-    /// Hands signing to the next key as soon as it is safe (at once if it was published long enough ago, else when it
-    /// has been published for <see cref="KeyPolicy.PublishLead"/>), and publishes a new next key.
+    /// Hands signing to the next key as soon as it is safe (after <see cref="KeyPolicy.RotationLead"/>, when every
+    /// instance has re-read the new activation time, if the key was published long enough ago, else when it has been
+    /// published for <see cref="KeyPolicy.PublishLead"/>), and publishes a new next key.
     /// </summary>
     public async Task<RotationResult> RotateAsync(string actor, CancellationToken cancellationToken)
     {
@@ -71,7 +72,7 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
             else
             {
                 promoted = upcoming[0];
-                promoted.ActivatesAt = Max(now + KeyPolicy.RefreshInterval, promoted.CreatedAt + KeyPolicy.PublishLead);
+                promoted.ActivatesAt = Max(now + KeyPolicy.RotationLead, promoted.CreatedAt + KeyPolicy.PublishLead);
                 promoted.Version = Guid.NewGuid();
             }
 

@@ -146,7 +146,7 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Rotation_of_a_long_published_next_key_takes_effect_within_the_refresh_interval()
+    public async Task Rotation_of_a_long_published_next_key_takes_effect_after_two_refresh_intervals()
     {
         var (store, _, _) = Instance();
         await store.EnsureAsync(AuditActors.System, CancellationToken.None);
@@ -154,7 +154,38 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         var rotation = await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
 
-        Assert.Equal(StoredTime.Now(Time) + KeyPolicy.RefreshInterval, rotation.ActivatesAt);
+        Assert.Equal(StoredTime.Now(Time) + KeyPolicy.RefreshInterval + KeyPolicy.RefreshInterval, rotation.ActivatesAt);
+    }
+
+    [Fact]
+    public async Task An_instance_whose_refresh_runs_a_whole_interval_late_after_a_rotation_still_signs_and_orders_its_jwks_as_one_that_reread_at_once()
+    {
+        var (store, _, _) = Instance();
+        await store.EnsureAsync(AuditActors.System, CancellationToken.None);
+        Time.Advance(TimeSpan.FromDays(3));
+        // Its 30-second pass ran just before the rotation; the next starts one interval later and takes another.
+        var late = await LoadedRingAsync();
+        Time.Advance(TimeSpan.FromSeconds(1));
+        var rotation = await store.RotateAsync(AuditActors.Admin, CancellationToken.None);
+        var rotatedAt = Time.GetUtcNow();
+        var prompt = await LoadedRingAsync();
+        // Its pass began 1 s before the rotation + one interval, and took a whole interval (a slow or retried read).
+        var lateReloadDone = rotatedAt - TimeSpan.FromSeconds(1) + KeyPolicy.RefreshInterval + KeyPolicy.RefreshInterval;
+        var stale = late.Ring;
+        await late.ReloadAsync(CancellationToken.None);
+        var reread = late.Ring;
+
+        var disagreements = new List<string>();
+        for (var at = rotatedAt; at < rotation.ActivatesAt + KeyPolicy.RefreshInterval; at += TimeSpan.FromMilliseconds(250))
+        {
+            var view = at < lateReloadDone ? stale : reread;
+            if (view.CurrentAt(at)?.Kid != prompt.Ring.CurrentAt(at)?.Kid || view.PublishedAt(at)[0].Kid != prompt.Ring.PublishedAt(at)[0].Kid)
+                disagreements.Add($"{(at - rotatedAt).TotalSeconds} s after the rotation: signs with {view.CurrentAt(at)?.Kid}, another instance with {prompt.Ring.CurrentAt(at)?.Kid}");
+        }
+
+        Assert.Empty(disagreements);
+        Assert.Equal(rotation.Kid, prompt.Ring.CurrentAt(rotation.ActivatesAt)!.Kid);
+        Assert.Equal(rotation.PreviousKid, stale.CurrentAt(lateReloadDone)!.Kid);
     }
 
     [Fact]
