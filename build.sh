@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet build Vouch.slnx -c Release -nologo -v quiet
-dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release --no-build -nologo -v quiet -o artifacts/bin
+dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -r linux-x64 --self-contained false -nologo -v quiet -o artifacts/bin
 # The CLI is NativeAOT: credential_process starts it for every AWS command. Two executables side by side: the small
 # client 'vouch' and the full program 'vouch-agent' (docs/benchmarks.md, issue 13).
 dotnet publish src/Vouch.Cli/Vouch.Cli.csproj -c Release -nologo -v quiet -o artifacts/bin

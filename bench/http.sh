@@ -22,7 +22,7 @@ record() { echo "$1 $2" >>"$results"; echo "  $1 = $2"; }
 load() { awk '{print $1}' /proc/loadavg; }
 
 command -v wrk >/dev/null || { echo "http.sh: wrk is missing (apt-get install wrk; bench/run.sh installs it)" >&2; exit 1; }
-[ -x artifacts/bin/vouch-server ] || dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -nologo -v quiet -o artifacts/bin
+[ -x artifacts/bin/vouch-server ] || dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -r linux-x64 --self-contained false -nologo -v quiet -o artifacts/bin
 client=bench/Vouch.Benchmarks/bin/Release/net10.0/Vouch.Benchmarks.dll
 [ -f "$client" ] || dotnet build bench/Vouch.Benchmarks/Vouch.Benchmarks.csproj -c Release -nologo -v quiet
 peer=bench/peers/oidc-provider

@@ -17,7 +17,7 @@ if ! command -v wrk >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
 fi
 # What the benchmarks run: the published server and the load client (Release), rebuilt so they match the tree.
-dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -nologo -v quiet -o artifacts/bin
+dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -r linux-x64 --self-contained false -nologo -v quiet -o artifacts/bin
 dotnet build bench/Vouch.Benchmarks/Vouch.Benchmarks.csproj -c Release -nologo -v quiet
 (cd bench/peers/oidc-provider && npm ci --no-audit --no-fund --loglevel=error)
 

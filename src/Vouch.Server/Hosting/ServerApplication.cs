@@ -85,6 +85,7 @@ public static class ServerApplication
         app.UseVouchWebHeaders();
         var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
+        app.UseVouchPublicDocuments();
         app.UseVouchErrorPages();
         app.UseRouting();
         app.UseVouchBrowserSessions();

@@ -130,6 +130,52 @@ public sealed class DiscoveryAndJwksTests : IAsyncLifetime
         Assert.Equal("application/json", response.Content.Headers.ContentType!.MediaType);
     }
 
+    [Theory]
+    [InlineData("/.well-known/jwks.json")]
+    [InlineData("/.well-known/openid-configuration")]
+    [InlineData("/.WELL-KNOWN/JWKS.JSON")]
+    public async Task The_public_documents_answer_HEAD_with_the_length_of_GET_and_carry_the_security_headers(string path)
+    {
+        using var get = await _server.Client.GetAsync(path.TrimStart('/'));
+        using var head = await _server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, path.TrimStart('/')));
+
+        Assert.Equal(HttpStatusCode.OK, get.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, head.StatusCode);
+        var body = await get.Content.ReadAsByteArrayAsync();
+        Assert.Equal(body.Length, get.Content.Headers.ContentLength);
+        Assert.Equal(body.Length, head.Content.Headers.ContentLength);
+        Assert.Empty(await head.Content.ReadAsByteArrayAsync());
+        Assert.Equal("application/json", head.Content.Headers.ContentType!.MediaType);
+        foreach (var response in new[] { get, head })
+        {
+            Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
+            Assert.Equal("DENY", Assert.Single(response.Headers.GetValues("X-Frame-Options")));
+            Assert.True(response.Headers.CacheControl!.Public);
+        }
+    }
+
+    [Fact]
+    public async Task The_jwks_under_an_issuer_path_revalidates_by_etag_like_the_root_one()
+    {
+        await using var server = await InProcessServer.StartAsync(issuerPath: "/tenant");
+        using var first = await server.Client.GetAsync(new Uri(server.JwksUri));
+        var etag = first.Headers.ETag!;
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(server.JwksUri));
+        request.Headers.IfNoneMatch.Add(etag);
+        using var revalidated = await server.Client.SendAsync(request);
+        using var stale = new HttpRequestMessage(HttpMethod.Get, new Uri(server.JwksUri));
+        stale.Headers.IfNoneMatch.Add(new System.Net.Http.Headers.EntityTagHeaderValue("\"0123456789abcdef0123456789abcdef\""));
+        using var refreshed = await server.Client.SendAsync(stale);
+
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal("*", Assert.Single(first.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal(HttpStatusCode.NotModified, revalidated.StatusCode);
+        Assert.Empty(await revalidated.Content.ReadAsByteArrayAsync());
+        Assert.Equal(HttpStatusCode.OK, refreshed.StatusCode);
+        Assert.Equal(await first.Content.ReadAsStringAsync(), await refreshed.Content.ReadAsStringAsync());
+    }
+
     [Fact]
     public async Task The_health_endpoint_answers_once_keys_are_loaded()
     {
