@@ -9,7 +9,8 @@ namespace Vouch.Testing;
 /// kernel gives the same ephemeral port to the next port-0 bind or outgoing connection. So ports come from outside
 /// the kernel's ephemeral range (<c>/proc/sys/net/ipv4/ip_local_port_range</c>, 1024-65535 otherwise), which it
 /// never assigns by itself; a port is handed out once per process; a lock file held for the life of the process
-/// (<c>/tmp/vouch-test-ports/PORT</c>) keeps other test processes off it; and it must bind on 127.0.0.1 right now.
+/// (<c>/tmp/vouch-test-ports/PORT</c>) keeps other test processes off it; it must bind on 127.0.0.1 right now; and
+/// browsers must be willing to open it.
 /// </summary>
 public static class FreePort
 {
@@ -20,6 +21,9 @@ public static class FreePort
     private static readonly HashSet<int> Given = [];
     // Open until the process exits: the kernel drops the locks then, even after a crash.
     private static readonly List<FileStream> Held = [];
+    // The Fetch standard's "bad ports" above 1023: Chromium refuses to load a page from them (ERR_UNSAFE_PORT), which
+    // failed a browser test that happened to draw 3659. Declared before Candidates, which reads it.
+    private static readonly HashSet<int> BrowserBlocked = [1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080];
     private static readonly int[] Candidates = OutsideEphemeralRange();
 
     public static int Next()
@@ -47,7 +51,7 @@ public static class FreePort
     private static int[] OutsideEphemeralRange()
     {
         var (low, high) = EphemeralRange();
-        var ports = Enumerable.Range(Lowest, Highest - Lowest + 1).Where(p => p < low || p > high).ToArray();
+        var ports = Enumerable.Range(Lowest, Highest - Lowest + 1).Where(p => (p < low || p > high) && !BrowserBlocked.Contains(p)).ToArray();
         if (ports.Length == 0)
             throw new InvalidOperationException($"the ephemeral port range {low}-{high} leaves no port for tests: narrow net.ipv4.ip_local_port_range");
         return ports;
