@@ -44,38 +44,96 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
 
     private async Task AppendOnSqliteAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
     {
-        await using var connection = new SqliteConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        // Not deferred: BEGIN IMMEDIATE takes the write lock before the head is read, as EF Core's transactions do.
-        await using var transaction = connection.BeginTransaction(deferred: false);
-        ChainHead? head;
-        await using (var read = new SqliteCommand(HeadSql, connection, transaction))
-        await using (var reader = await read.ExecuteReaderAsync())
+        // Groups are committed one at a time (one appender per instance), so one open connection with both
+        // statements prepared serves them all; after any error it is closed and the next group opens a new one.
+        _sqlite ??= await SqliteAppender.OpenAsync(database.ConnectionString);
+        var appended = false;
+        try
         {
-            head = await reader.ReadAsync() ? new ChainHead(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
+            await _sqlite.AppendAsync(chain);
+            appended = true;
         }
-        var records = chain(head);
-        await using (var insert = new SqliteCommand(SqliteInsertSql, connection, transaction))
+        finally
         {
-            var parameters = SqliteInsertParameters.Select(name => insert.Parameters.Add(name, name is "$sequence" or "$time" ? SqliteType.Integer : SqliteType.Text))
-                .ToArray();
-            insert.Prepare();
-            foreach (var r in records)
+            if (!appended)
             {
-                parameters[0].Value = r.Sequence;
-                // As the EF model stores a DateTimeOffset on SQLite: UTC ticks.
-                parameters[1].Value = r.Time.UtcTicks;
-                parameters[2].Value = r.Type;
-                parameters[3].Value = r.Actor;
-                parameters[4].Value = (object?)r.ClientAddress ?? DBNull.Value;
-                parameters[5].Value = r.Data;
-                parameters[6].Value = r.PreviousHash;
-                parameters[7].Value = (object?)r.KeyEncryptionKeyId ?? DBNull.Value;
-                parameters[8].Value = r.Hash;
-                await insert.ExecuteNonQueryAsync();
+                await _sqlite.DisposeAsync();
+                _sqlite = null;
             }
         }
-        await transaction.CommitAsync();
+    }
+
+    private SqliteAppender? _sqlite;
+
+    /// <summary>An open SQLite connection with the head read and the insert prepared on it.</summary>
+    private sealed class SqliteAppender : IAsyncDisposable
+    {
+        private readonly SqliteConnection _connection;
+        private readonly SqliteCommand _head;
+        private readonly SqliteCommand _insert;
+        private readonly SqliteParameter[] _parameters;
+
+        private SqliteAppender(SqliteConnection connection)
+        {
+            _connection = connection;
+            _head = new SqliteCommand(HeadSql, connection);
+            _insert = new SqliteCommand(SqliteInsertSql, connection);
+            _parameters = SqliteInsertParameters.Select(name => _insert.Parameters.Add(name, name is "$sequence" or "$time" ? SqliteType.Integer : SqliteType.Text)).ToArray();
+        }
+
+        public static async Task<SqliteAppender> OpenAsync(string connectionString)
+        {
+            var connection = new SqliteConnection(connectionString);
+            var appender = new SqliteAppender(connection);
+            var opened = false;
+            try
+            {
+                await connection.OpenAsync();
+                appender._head.Prepare();
+                appender._insert.Prepare();
+                opened = true;
+                return appender;
+            }
+            finally
+            {
+                if (!opened) await appender.DisposeAsync();
+            }
+        }
+
+        public async Task AppendAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
+        {
+            // Not deferred: BEGIN IMMEDIATE takes the write lock before the head is read, as EF Core's transactions do.
+            await using var transaction = _connection.BeginTransaction(deferred: false);
+            _head.Transaction = transaction;
+            _insert.Transaction = transaction;
+            ChainHead? head;
+            await using (var reader = await _head.ExecuteReaderAsync())
+            {
+                head = await reader.ReadAsync() ? new ChainHead(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
+            }
+            foreach (var r in chain(head))
+            {
+                _parameters[0].Value = r.Sequence;
+                // As the EF model stores a DateTimeOffset on SQLite: UTC ticks.
+                _parameters[1].Value = r.Time.UtcTicks;
+                _parameters[2].Value = r.Type;
+                _parameters[3].Value = r.Actor;
+                _parameters[4].Value = (object?)r.ClientAddress ?? DBNull.Value;
+                _parameters[5].Value = r.Data;
+                _parameters[6].Value = r.PreviousHash;
+                _parameters[7].Value = (object?)r.KeyEncryptionKeyId ?? DBNull.Value;
+                _parameters[8].Value = r.Hash;
+                await _insert.ExecuteNonQueryAsync();
+            }
+            await transaction.CommitAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _head.DisposeAsync();
+            await _insert.DisposeAsync();
+            await _connection.DisposeAsync();
+        }
     }
 
     private async Task AppendOnPostgresAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
