@@ -36,7 +36,7 @@ internal sealed class SessionLookup(DatabaseSettings database)
     /// <summary>How many open SQLite connections with the statement prepared are kept for reuse.</summary>
     private const int IdleSqliteReaders = 8;
 
-    private readonly ConcurrentBag<SqliteCommand> _idleSqlite = [];
+    private readonly ConcurrentQueue<SqliteCommand> _idleSqlite = new();
 
     /// <summary>The session whose token hashes to <paramref name="tokenHash"/> and is of <paramref name="kind"/>, or null.</summary>
     public Task<StoredSession?> FindAsync(string tokenHash, string kind, CancellationToken cancellationToken) =>
@@ -46,7 +46,7 @@ internal sealed class SessionLookup(DatabaseSettings database)
     {
         // SQLite prepares a statement per command; keeping a few prepared on open connections saves parsing and
         // planning the join on every request.
-        if (!_idleSqlite.TryTake(out var command)) command = await OpenSqliteReaderAsync(cancellationToken);
+        if (!_idleSqlite.TryDequeue(out var command)) command = await OpenSqliteReaderAsync(cancellationToken);
         var reusable = false;
         try
         {
@@ -58,7 +58,7 @@ internal sealed class SessionLookup(DatabaseSettings database)
         }
         finally
         {
-            if (reusable && _idleSqlite.Count < IdleSqliteReaders) _idleSqlite.Add(command);
+            if (reusable && _idleSqlite.Count < IdleSqliteReaders) _idleSqlite.Enqueue(command);
             else await DisposeWithConnectionAsync(command);
         }
     }
