@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -28,8 +29,25 @@ public static class AuditHash
     /// <summary>The HMAC-SHA256 that chains a keyed record.</summary>
     public static string ComputeKeyed(AuditKey key, long sequence, DateTimeOffset time, string type, string actor, string? clientAddress, string data, string previousHash)
     {
-        using var hmac = key.CreateHmac();
-        return Compute(hmac, [KeyedVersion, key.KeyEncryptionKeyId, .. Fields(sequence, time, type, actor, clientAddress, data, previousHash)]);
+        // One HMAC call over the encoded fields: every issued token appends a record, and creating an incremental
+        // HMAC (a native handle) per record cost more than the hashing.
+        var message = new ArrayBufferWriter<byte>(512);
+        foreach (var field in (ReadOnlySpan<string>)[KeyedVersion, key.KeyEncryptionKeyId, .. Fields(sequence, time, type, actor, clientAddress, data, previousHash)])
+            Encode(message, field);
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        key.Hmac(message.WrittenSpan, mac);
+        return Convert.ToHexStringLower(mac);
+    }
+
+    /// <summary>Appends <paramref name="field"/> as its UTF-8 byte length in decimal, a colon, then its UTF-8 bytes.</summary>
+    private static void Encode(ArrayBufferWriter<byte> message, string field)
+    {
+        var length = Encoding.UTF8.GetByteCount(field);
+        var prefix = message.GetSpan(24);
+        length.TryFormat(prefix, out var digits, provider: CultureInfo.InvariantCulture);
+        prefix[digits] = (byte)':';
+        message.Advance(digits + 1);
+        message.Advance(Encoding.UTF8.GetBytes(field, message.GetSpan(length)));
     }
 
     /// <summary>What <paramref name="r"/>'s hash must be: keyed when it names a key-encryption key, else plain.</summary>

@@ -24,7 +24,8 @@ public sealed class AuditKey : IDisposable
     /// <summary>The id of the key-encryption key this key comes from, stored with each keyed record.</summary>
     public string KeyEncryptionKeyId { get; }
 
-    internal IncrementalHash CreateHmac() => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _key);
+    /// <summary>Writes the HMAC-SHA256 of <paramref name="message"/> under this key into <paramref name="mac"/> (32 bytes).</summary>
+    internal void Hmac(ReadOnlySpan<byte> message, Span<byte> mac) => HMACSHA256.HashData(_key, message, mac);
 
     public void Dispose() => CryptographicOperations.ZeroMemory(_key);
 }

@@ -21,6 +21,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
     private readonly Lock _gate = new();
     private List<PendingWrite> _queue = [];
     private bool _appending;
+    private readonly AuditGroupWriter _groupWriter = new(factory.Settings);
     private long _committedGroups;
 
     /// <summary>The advisory lock key that orders audit appends on PostgreSQL ("vouchaud" in ASCII).</summary>
@@ -34,7 +35,14 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
         // Entries staged earlier on this unit of work come last in the chain (a change and its consequences,
         // such as a disabled user's revoked sessions, are appended step by step).
         var staged = db.AuditRecords.Local.MaxBy(r => r.Sequence);
-        var last = staged is not null ? new Head(staged.Sequence, staged.Hash, staged.KeyEncryptionKeyId) : await LockAndReadHeadAsync(db, cancellationToken);
+        var last = staged is not null ? new ChainHead(staged.Sequence, staged.Hash, staged.KeyEncryptionKeyId) : await LockAndReadHeadAsync(db, cancellationToken);
+        db.AuditRecords.AddRange(Chain(auditKey, last, entries));
+    }
+
+    /// <summary>The records of <paramref name="entries"/>, in order, chained on <paramref name="last"/> and stamped now.</summary>
+    /// <exception cref="KeyEncryptionKeyMismatchException">The log is keyed with another key-encryption key.</exception>
+    private List<AuditRecord> Chain(AuditKey auditKey, ChainHead? last, IReadOnlyList<AuditEntry> entries)
+    {
         if (last?.KeyEncryptionKeyId is { } keyedWith && keyedWith != auditKey.KeyEncryptionKeyId)
         {
             // A record keyed with another key would break the chain for everyone who verifies with the right one.
@@ -43,6 +51,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
         var sequence = last?.Sequence ?? 0;
         var previous = last?.Hash ?? AuditHash.Genesis;
         var now = StoredTime.Now(time);
+        var records = new List<AuditRecord>(entries.Count);
         foreach (var entry in entries)
         {
             sequence++;
@@ -50,13 +59,14 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
                 new SortedDictionary<string, string>(entry.Data.ToDictionary(), StringComparer.Ordinal),
                 AuditJsonContext.Default.SortedDictionaryStringString);
             var hash = AuditHash.ComputeKeyed(auditKey, sequence, now, entry.Type, entry.Actor, entry.ClientAddress, data, previous);
-            db.AuditRecords.Add(new AuditRecord
+            records.Add(new AuditRecord
             {
                 Sequence = sequence, Time = now, Type = entry.Type, Actor = entry.Actor, ClientAddress = entry.ClientAddress,
                 Data = data, PreviousHash = previous, KeyEncryptionKeyId = auditKey.KeyEncryptionKeyId, Hash = hash,
             });
             previous = hash;
         }
+        return records;
     }
 
     /// <summary>
@@ -122,9 +132,10 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
             try
             {
                 // Not the callers' tokens: one caller giving up must not undo the others' commit.
-                await Conflicts.InTransactionAsync(factory, async db =>
+                var entries = group.SelectMany(p => p.Entries).ToList();
+                await Conflicts.RetryAsync(async () =>
                 {
-                    await AppendAsync(db, CancellationToken.None, group.SelectMany(p => p.Entries).ToList());
+                    await _groupWriter.AppendAsync(head => Chain(key!, head, entries));
                     return true;
                 }, CancellationToken.None);
             }
@@ -206,14 +217,12 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
             await db.Database.ExecuteSqlRawAsync($"SELECT pg_advisory_xact_lock({AppendLockKey})", cancellationToken);
     }
 
-    private sealed record Head(long Sequence, string Hash, string? KeyEncryptionKeyId);
-
-    private static async Task<Head?> LockAndReadHeadAsync(VouchDbContext db, CancellationToken cancellationToken)
+    private static async Task<ChainHead?> LockAndReadHeadAsync(VouchDbContext db, CancellationToken cancellationToken)
     {
         await LockForAppendAsync(db, cancellationToken);
         return await db.AuditRecords.AsNoTracking()
             .OrderByDescending(r => r.Sequence)
-            .Select(r => new Head(r.Sequence, r.Hash, r.KeyEncryptionKeyId))
+            .Select(r => new ChainHead(r.Sequence, r.Hash, r.KeyEncryptionKeyId))
             .FirstOrDefaultAsync(cancellationToken);
     }
 }

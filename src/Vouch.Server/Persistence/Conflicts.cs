@@ -37,15 +37,22 @@ internal static class Conflicts
         }, cancellationToken);
 
     /// <summary>Runs <paramref name="attempt"/> on a fresh context until it succeeds or stops conflicting.</summary>
-    public static async Task<T> RetryAsync<T>(
-        VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> attempt, CancellationToken cancellationToken, int attempts = 8)
+    public static Task<T> RetryAsync<T>(
+        VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> attempt, CancellationToken cancellationToken, int attempts = 8) =>
+        RetryAsync(async () =>
+        {
+            await using var db = factory.CreateDbContext();
+            return await attempt(db);
+        }, cancellationToken, attempts);
+
+    /// <summary>Runs <paramref name="attempt"/> (which opens its own connection) until it succeeds or stops conflicting.</summary>
+    public static async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken cancellationToken, int attempts = 8)
     {
         for (var i = 1; ; i++)
         {
-            await using var db = factory.CreateDbContext();
             try
             {
-                return await attempt(db);
+                return await attempt();
             }
             catch (Exception e) when (i < attempts && IsRetryable(e))
             {

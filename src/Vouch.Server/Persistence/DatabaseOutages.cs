@@ -48,14 +48,24 @@ public static class DatabaseOutages
     /// Runs the read <paramref name="read"/> on a fresh context, again (up to 3 times, 50-200 ms apart) when the
     /// database was away; pooled connections broken by the outage are dropped before the next attempt.
     /// </summary>
-    public static async Task<T> ReadAsync<T>(VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> read, CancellationToken cancellationToken)
+    public static Task<T> ReadAsync<T>(VouchDbContextFactory factory, Func<VouchDbContext, Task<T>> read, CancellationToken cancellationToken) =>
+        ReadAsync(async () =>
+        {
+            await using var db = factory.CreateDbContext();
+            return await read(db);
+        }, cancellationToken);
+
+    /// <summary>
+    /// Runs the read <paramref name="read"/> (which opens its own connection), again (up to 3 times, 50-200 ms
+    /// apart) when the database was away; pooled connections broken by the outage are dropped before the next attempt.
+    /// </summary>
+    public static async Task<T> ReadAsync<T>(Func<Task<T>> read, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
-            await using var db = factory.CreateDbContext();
             try
             {
-                return await read(db);
+                return await read();
             }
             catch (Exception e) when (attempt < 3 && IsOutage(e))
             {

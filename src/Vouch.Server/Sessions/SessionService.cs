@@ -28,6 +28,8 @@ public sealed record AuthenticatedSession(SessionRecord Session, UserRecord User
 /// </summary>
 public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit, TimeProvider time)
 {
+    private readonly SessionLookup _lookup = new(factory.Settings);
+
     public const string TokenPrefix = "vs_";
     public static readonly TimeSpan Lifetime = TimeSpan.FromHours(8);
 
@@ -85,7 +87,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         var hash = OpaqueSecret.Hash(token!);
         // Read on every request, never cached: a revoked session or a disabled user is refused by every instance at
         // once. A read is safe to run again, so a database that was away for a moment costs a retry, not an error.
-        var found = await DatabaseOutages.ReadAsync(factory, db => FindByTokenHash(db, hash, kind, cancellationToken), cancellationToken);
+        var found = await DatabaseOutages.ReadAsync(() => _lookup.FindAsync(hash, kind, cancellationToken), cancellationToken);
         if (found is null) return Unknown;
         // Before the session's own state: disabling revokes every session, and the user should learn why.
         if (found.User.DisabledAt is not null) return UserService.Disabled;
@@ -120,33 +122,6 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
                 (s, u) => new LiveSession(s.Id, u.Email, s.Kind, s.CreatedAt, s.ExpiresAt))
             .ToListAsync(cancellationToken);
         return live.OrderByDescending(s => s.CreatedAt).ToList();
-    }
-
-    private sealed record Found(SessionRecord Session, UserRecord User, bool KeyRevoked, bool HardwareKey);
-
-    /// <summary>
-    /// The session lookup every token request makes, compiled once per provider (a compiled query keeps the SQL of
-    /// the first context it ran on): EF Core would otherwise walk and look up the query's expression tree on each
-    /// call (a sixth of the server's CPU per issued token).
-    /// </summary>
-    private static Task<Found?> FindByTokenHash(VouchDbContext db, string hash, string kind, CancellationToken cancellationToken) => db switch
-    {
-        SqliteVouchDbContext sqlite => Compiled<SqliteVouchDbContext>.Find(sqlite, hash, kind, cancellationToken),
-        PostgresVouchDbContext postgres => Compiled<PostgresVouchDbContext>.Find(postgres, hash, kind, cancellationToken),
-        _ => throw new NotSupportedException($"no session lookup for {db.GetType().Name}"),
-    };
-
-    private static class Compiled<TContext> where TContext : VouchDbContext
-    {
-        public static readonly Func<TContext, string, string, CancellationToken, Task<Found?>> Find = EF.CompileAsyncQuery(
-            (TContext db, string hash, string kind, CancellationToken _) => db.Sessions.AsNoTracking()
-                .Where(s => s.TokenHash == hash && s.Kind == kind)
-                .Join(db.Users.AsNoTracking(), s => s.UserId, u => u.Id, (s, u) => new Found(
-                    s,
-                    u,
-                    db.Credentials.Any(c => c.Id == s.CredentialId && (c.RevokedAt != null || c.LockedAt != null)),
-                    db.Credentials.Any(c => c.Id == s.CredentialId && c.HardwareAttested)))
-                .SingleOrDefault());
     }
 
     private static readonly Problem Unknown =

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Vouch.Server.Hosting;
 using Vouch.Server.Sessions;
 using Vouch.Server.WebAuthn;
 
@@ -80,9 +81,25 @@ public static class BrowserSessions
         return services;
     }
 
-    /// <summary>Reads the sign-in cookie of every request (after routing): pages then see <see cref="HttpContext.User"/>.</summary>
-    public static IApplicationBuilder UseVouchBrowserSessions(this IApplicationBuilder app) =>
-        app.UseAuthentication().UseAuthorization();
+    /// <summary>
+    /// Reads the sign-in cookie of every request for a page or asset (after routing): pages then see
+    /// <see cref="HttpContext.User"/>. Requests for the <see cref="MachinePaths"/> skip it: they authenticate with
+    /// a bearer session or not at all, and checking a browser's cookie there would cost a database read each.
+    /// </summary>
+    public static IApplicationBuilder UseVouchBrowserSessions(this IApplicationBuilder app)
+    {
+        app.UseWhen(context => !MachinePaths.IsMachineRequest(context), pages => pages.UseAuthentication().UseAuthorization());
+        // A branch records that it has the middleware on its own copy of the properties; without these marks on the
+        // application, WebApplication would add both again, for every request, in front of the whole pipeline.
+        app.Properties[AuthenticationMiddlewareSetKey] = true;
+        app.Properties[AuthorizationMiddlewareSetKey] = true;
+        return app;
+    }
+
+    // The keys WebApplication checks before adding authentication and authorization itself (ASP.NET Core's
+    // WebApplicationBuilder, AuthAppBuilderExtensions and AuthorizationAppBuilderExtensions).
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+    private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
 
     /// <summary>Signs the browser in with the session <paramref name="login"/> opened (of kind <see cref="SessionKinds.Browser"/>).</summary>
     public static Task SignInAsync(HttpContext context, LoggedIn login)

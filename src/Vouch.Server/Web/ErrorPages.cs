@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Vouch.Server.Hosting;
 
 namespace Vouch.Server.Web;
 
@@ -14,8 +15,8 @@ public static class ErrorPages
     /// <summary>The error page's route; <c>{0}</c> is the status code.</summary>
     public const string PathFormat = "/error/{0}";
 
-    /// <summary>Paths whose errors are always JSON, whatever the client accepts.</summary>
-    private static readonly PathString[] JsonOnly = ["/api", "/.well-known", "/healthz", "/js", "/css"];
+    /// <summary>Paths besides the <see cref="MachinePaths"/> whose errors are always JSON, whatever the client accepts.</summary>
+    private static readonly PathString[] JsonOnly = ["/js", "/css"];
 
     /// <summary>Re-executes a page request that fails as the error page; after the path base, before routing.</summary>
     public static IApplicationBuilder UseVouchErrorPages(this IApplicationBuilder app) =>
@@ -28,9 +29,10 @@ public static class ErrorPages
             })
             .UseStatusCodePagesWithReExecute(PathFormat));
 
-    /// <summary>Whether the request is a browser's, for a page: it accepts HTML and is outside <see cref="JsonOnly"/>.</summary>
+    /// <summary>Whether the request is a browser's, for a page: it accepts HTML and is outside the machine paths and <see cref="JsonOnly"/>.</summary>
     public static bool IsPageRequest(HttpContext context)
     {
+        if (MachinePaths.IsMachineRequest(context)) return false;
         foreach (var prefix in JsonOnly)
             if (context.Request.Path.StartsWithSegments(prefix, StringComparison.OrdinalIgnoreCase)) return false;
         foreach (var accept in context.Request.GetTypedHeaders().Accept)
