@@ -54,9 +54,7 @@ public sealed class LoginService(
         var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
         if (!ceremony.Succeeded) return ceremony.Problem;
 
-        var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion,
-            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
-            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out var malformed);
+        var response = ParseAssertion(request.Assertion, out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
 
@@ -70,17 +68,9 @@ public sealed class LoginService(
         VerifyAssertionResult result;
         try
         {
-            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
-            {
-                AssertionResponse = response,
-                OriginalOptions = AssertionOptions.FromJson(ceremony.Value.Options),
-                StoredPublicKey = stored.PublicKey,
-                // The counter is checked below, once the signature is known good, so that a regression is told
-                // apart from a forgery and audited as a cloned key.
-                StoredSignatureCounter = 0,
-                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
-                    args.UserHandle is null || args.UserHandle.AsSpan().SequenceEqual(stored.UserId.ToByteArray())),
-            }, cancellationToken);
+            // The counter is checked below, once the signature is known good, so that a regression is told apart
+            // from a forgery and audited as a cloned key.
+            result = await VerifyAsync(response, ceremony.Value.Options, stored.PublicKey, stored.UserId, cancellationToken);
         }
         catch (Exception e) when (ClientResponses.DidNotVerify(e))
         {
@@ -125,4 +115,31 @@ public sealed class LoginService(
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, session.Problem, cancellationToken);
         return new LoggedIn(user, session.Value);
     }
+
+    /// <summary>
+    /// Reads the client's assertion; null with the reason when it is malformed (a missing part, or authenticator
+    /// data that is not well-formed CBOR).
+    /// </summary>
+    internal static AuthenticatorAssertionRawResponse? ParseAssertion(JsonElement assertion, out string? malformed) =>
+        ClientResponses.Parse<AuthenticatorAssertionRawResponse>(assertion,
+            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
+            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out malformed);
+
+    /// <summary>
+    /// The assertion check: the challenge, origin, RP ID, user presence and verification of <paramref name="options"/>
+    /// (the ceremony's stored options), and the signature under <paramref name="publicKey"/>. The sign counter is
+    /// not compared here (the caller does, once the signature is known good). Throws what
+    /// <see cref="ClientResponses.DidNotVerify"/> recognizes when the assertion does not verify.
+    /// </summary>
+    internal Task<VerifyAssertionResult> VerifyAsync(
+        AuthenticatorAssertionRawResponse response, string options, byte[] publicKey, Guid userId, CancellationToken cancellationToken) =>
+        fido2.MakeAssertionAsync(new MakeAssertionParams
+        {
+            AssertionResponse = response,
+            OriginalOptions = AssertionOptions.FromJson(options),
+            StoredPublicKey = publicKey,
+            StoredSignatureCounter = 0,
+            IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
+                args.UserHandle is null || args.UserHandle.AsSpan().SequenceEqual(userId.ToByteArray())),
+        }, cancellationToken);
 }
