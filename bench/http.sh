@@ -6,8 +6,9 @@
 #   2. POST /api/v1/token with live sessions (an ES256 token signed and its token.issued audit record committed
 #      before the answer) on SQLite and on PostgreSQL (fsync and synchronous_commit on), at each of CONNECTIONS:
 #      requests/s, p50, p99, errors, and the server's resident memory.
-#   3. Server CPU per login: USERS software keys enroll, then log in LOGINS times each (the sessions of step 2);
-#      the server's user+system CPU time from /proc over those logins, divided by their number.
+#   3. Server CPU per login: USERS software keys enroll, then log in LOGINS times each (the sessions of step 2),
+#      the first LOGIN_WARMUP of them to warm the server up (JIT tiering on one pinned core takes thousands of
+#      requests); the server's user+system CPU time from /proc over the rest, divided by their number.
 # Writes RESULTS (default: a new directory under /var/tmp, on disk, printed at the end): results.txt ("name value"
 # lines that bench/report.py turns into docs/benchmarks.md) and every raw wrk output. Stops only what it started.
 set -euo pipefail
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 out=${RESULTS:-$(mktemp -d /var/tmp/vouch-bench-XXXXXX)}
 mkdir -p "$out"
 duration=${DURATION:-8s}; connections=${CONNECTIONS:-"1 4 16 64 256"}; databases=${DATABASES:-"sqlite postgres"}
-users=${USERS:-8}; logins=${LOGINS:-40}; server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
+users=${USERS:-8}; logins=${LOGINS:-300}; login_warmup=${LOGIN_WARMUP:-200}; server_cpu=${SERVER_CPU:-0}; load_cpu=${LOAD_CPU:-1}
 results="$out/results.txt"
 : >"$results"
 record() { echo "$1 $2" >>"$results"; echo "  $1 = $2"; }
@@ -121,9 +122,11 @@ for db in $databases; do
       --key-encryption-key-file "$out/kek" 2>>"$out/invite.log" >>"$out/invites-$db.txt"
   done
   dotnet "$client" sessions --server "http://127.0.0.1:$port/" --invites "$out/invites-$db.txt" --logins "$logins" \
-    --out "$out/sessions-$db.txt" --server-pid "$server" | tee "$out/logins-$db.txt"
+    --warm-up "$login_warmup" --out "$out/sessions-$db.txt" --server-pid "$server" | tee "$out/logins-$db.txt"
   record "login.$db.cpu_ms" "$(awk '/login server CPU/ {print $4}' "$out/logins-$db.txt")"
   record "login.$db.per_s" "$(awk '/^logins/ {print $(NF-5)}' "$out/logins-$db.txt")"
+  record "login.$db.measured" "$(awk '/^logins/ {print $2}' "$out/logins-$db.txt")"
+  record "login.$db.warm_up" "$(awk '/^logins/ {print $4}' "$out/logins-$db.txt")"
   export SESSIONS="$out/sessions-$db.txt"
   # Warm-up (JIT tiering, pools): the server shares its CPU with nothing, but tiering takes seconds of load.
   taskset -c "$load_cpu" wrk -t1 -c64 -d"${WARMUP:-20s}" -s bench/token.lua "http://127.0.0.1:$port/api/v1/token" >/dev/null

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every benchmark of issue 13 and writes the results into docs/benchmarks.md:
-#   1. BenchmarkDotNet micro-benchmarks (bench/Vouch.Benchmarks: token minting, JWKS body, audit hash);
+#   1. BenchmarkDotNet micro-benchmarks (bench/Vouch.Benchmarks: token minting, JWKS body, audit hash; a login
+#      in process: the assertion check alone, the options, the whole finish on SQLite);
 #   2. bench/http.sh: the published server pinned to one CPU with wrk on the other: JWKS against Node's
-#      oidc-provider, token issuance on SQLite and PostgreSQL at several concurrencies, server CPU per login,
-#      resident memory;
+#      oidc-provider, token issuance on SQLite and PostgreSQL at several concurrencies, server CPU per login (after a
+#      warm-up), resident memory;
 #   3. the CLI benchmarks: every bench/cli*.sh (hyperfine; bench/cli.sh today, more from the CLI work as they land),
 #      their output kept in RESULTS/cli*.txt;
 # then bench/report.py writes the generated section of docs/benchmarks.md and docs/benchmarks-token-latency.svg.

@@ -8,12 +8,12 @@ using Vouch.Protocol;
 namespace Vouch.Benchmarks.Load;
 
 /// <summary>
-/// <c>sessions --server URL --invites FILE --logins N --out FILE [--server-pid PID]</c>: enrolls a software key with
-/// each invite code in FILE (one a line), logs each user in N times (users in parallel, each user's logins one after
+/// <c>sessions --server URL --invites FILE --logins N --out FILE [--warm-up W] [--server-pid PID]</c>: enrolls a
+/// software key with each invite code in FILE (one a line), logs each user in W times to warm the server up (JIT
+/// tiering, pools; default N/2 of the N), then N - W times measured (users in parallel, each user's logins one after
 /// another so that the sign counter only grows), writes every session token to the out file (0600, one a line) for
-/// wrk, and prints, over the second half of the logins (the first half warms the server up), the logins per second
-/// and, with the server's PID, the server CPU time per login (options + assertion check + session and audit write)
-/// from /proc.
+/// wrk, and prints, over the measured logins, the logins per second and, with the server's PID, the server CPU time
+/// per login (options + assertion check + session and audit write) from /proc.
 /// </summary>
 public static class SessionSetup
 {
@@ -41,7 +41,8 @@ public static class SessionSetup
 
         // Two rounds: the first warms the server up (JIT, pools), the second is measured.
         var sessions = new List<string>();
-        var warmUp = logins / 2;
+        var warmUp = args.Contains("--warm-up") ? int.Parse(Arg("--warm-up"), CultureInfo.InvariantCulture) : logins / 2;
+        if (warmUp < 0 || warmUp >= logins) throw new ArgumentException("sessions: --warm-up must be at least 0 and less than --logins");
         sessions.AddRange(await LoginRoundAsync(http, keys, emails, origin, warmUp));
         var cpuBefore = pid is { } p ? CpuSeconds(p) : 0;
         var clock = Stopwatch.StartNew();

@@ -220,9 +220,13 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
     private static async Task<ChainHead?> LockAndReadHeadAsync(VouchDbContext db, CancellationToken cancellationToken)
     {
         await LockForAppendAsync(db, cancellationToken);
-        return await db.AuditRecords.AsNoTracking()
+        return await ReadHead.For(db)(db, cancellationToken);
+    }
+
+    /// <summary>The newest record's chain head; compiled, since every audited change reads it.</summary>
+    private static readonly ProviderCompiled<Func<VouchDbContext, CancellationToken, Task<ChainHead?>>> ReadHead = new(() =>
+        EF.CompileAsyncQuery((VouchDbContext db, CancellationToken _) => db.AuditRecords.AsNoTracking()
             .OrderByDescending(r => r.Sequence)
             .Select(r => new ChainHead(r.Sequence, r.Hash, r.KeyEncryptionKeyId))
-            .FirstOrDefaultAsync(cancellationToken);
-    }
+            .FirstOrDefault()));
 }

@@ -4,6 +4,7 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Users;
+using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Sessions;
 
@@ -44,6 +45,55 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// <summary>As <see cref="CreateAsync(UserRecord, byte[], string?, CancellationToken)"/>, for a session of <paramref name="kind"/> (one of <see cref="SessionKinds"/>).</summary>
     public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
     {
+        var created = await Conflicts.InTransactionAsync(factory, db => StageAsync(db, user, credentialId, kind, client, cancellationToken), cancellationToken);
+        return created is not null ? created : UserService.Disabled;
+    }
+
+    /// <summary>
+    /// Starts a session for <paramref name="user"/> with <paramref name="key"/> as it was read when its assertion was
+    /// verified, and moves the key's sign counter to <paramref name="signCount"/> in the same transaction: the session,
+    /// its audit record and the counter are stored together or not at all. Refused with <see cref="KeyChanged"/> when
+    /// the key's row changed since it was read (another login moved the counter first, or the key was revoked or
+    /// locked), and as <see cref="UserService.Disabled"/> when the user is disabled.
+    /// </summary>
+    public async Task<Outcome<CreatedSession>> CreateAsync(
+        UserRecord user, CredentialRecord key, long signCount, string kind, string? client, CancellationToken cancellationToken)
+    {
+        var now = StoredTime.Now(time);
+        var version = Guid.NewGuid();
+        var created = await Conflicts.InTransactionAsync(factory, async db =>
+        {
+            // The session first: its audit append takes the lock that orders writers (on PostgreSQL) before this
+            // transaction locks the key's row, in the order every audited change takes them.
+            if (await StageAsync(db, user, key.Id, kind, client, cancellationToken) is not { } session) return UserService.Disabled;
+            var moved = await db.Credentials
+                .Where(c => c.Id == key.Id && c.Version == key.Version && c.RevokedAt == null && c.LockedAt == null)
+                .ExecuteUpdateAsync(c => c
+                    .SetProperty(x => x.SignCount, signCount)
+                    .SetProperty(x => x.LastUsedAt, now)
+                    .SetProperty(x => x.Version, version), cancellationToken);
+            if (moved == 1) return Outcome<CreatedSession>.Ok(session);
+            // Nothing of this login is stored: the staged session and audit record are dropped before the commit.
+            db.ChangeTracker.Clear();
+            return KeyChanged;
+        }, cancellationToken);
+        return created;
+    }
+
+    /// <summary>A login's key changed between its check and its session (the same outward error as any refused assertion).</summary>
+    public static Problem KeyChanged { get; } =
+        new(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = "concurrent use of the credential" };
+
+    /// <summary>
+    /// Stages on the caller's transaction (<paramref name="db"/>) a session of <paramref name="kind"/> for
+    /// <paramref name="user"/> and its audit record, locking the user's row as <see cref="CreateAsync(UserRecord, byte[], string?, CancellationToken)"/>
+    /// explains; null, with nothing staged, when the user is disabled. The session exists once the caller commits.
+    /// </summary>
+    public async Task<CreatedSession?> StageAsync(VouchDbContext db, UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
+    {
+        var enabled = await db.Users.Where(u => u.Id == user.Id && u.DisabledAt == null)
+            .ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, x => x.DisabledAt), cancellationToken);
+        if (enabled == 0) return null;
         var token = OpaqueSecret.Generate(TokenPrefix);
         var now = StoredTime.Now(time);
         var session = new SessionRecord
@@ -51,23 +101,14 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             Id = Guid.NewGuid(), TokenHash = OpaqueSecret.Hash(token), UserId = user.Id, Kind = kind, CredentialId = credentialId,
             CreatedAt = now, ExpiresAt = now + Lifetime,
         };
-        var created = await Conflicts.InTransactionAsync(factory, async db =>
+        db.Sessions.Add(session);
+        await audit.AppendAsync(db, cancellationToken, new AuditEntry
         {
-            var enabled = await db.Users.Where(u => u.Id == user.Id && u.DisabledAt == null)
-                .ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, x => x.DisabledAt), cancellationToken);
-            if (enabled == 0) return false;
-            db.Sessions.Add(session);
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
-            {
-                Type = AuditEventTypes.LoginSucceeded, Actor = "user:" + user.Email, ClientAddress = client,
-                // The session's id (not its token) lets an administrator revoke it.
-                Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString(), ["kind"] = kind },
-            });
-            return true;
-        }, cancellationToken);
-        return created
-            ? new CreatedSession(token, session.Id, session.ExpiresAt)
-            : UserService.Disabled;
+            Type = AuditEventTypes.LoginSucceeded, Actor = "user:" + user.Email, ClientAddress = client,
+            // The session's id (not its token) lets an administrator revoke it.
+            Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString(), ["kind"] = kind },
+        });
+        return new CreatedSession(token, session.Id, session.ExpiresAt);
     }
 
     /// <summary>

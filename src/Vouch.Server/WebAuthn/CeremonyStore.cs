@@ -13,6 +13,15 @@ public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider ti
     private static readonly Problem Unknown = new(ErrorCodes.InvalidCeremony, "unknown or already used ceremony; start again");
     private static readonly Problem Expired = new(ErrorCodes.ChallengeExpired, "the challenge expired; start again");
 
+    /// <summary>How often starting a ceremony also deletes the long-expired ones (once a minute, not on every start).</summary>
+    internal static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
+
+    private static readonly ProviderCompiled<Func<VouchDbContext, Guid, string, CancellationToken, Task<CeremonyRecord?>>> Find = new(() =>
+        EF.CompileAsyncQuery((VouchDbContext db, Guid id, string kind, CancellationToken _) =>
+            db.Ceremonies.AsNoTracking().SingleOrDefault(c => c.Id == id && c.Kind == kind)));
+
+    private long _nextSweepTicks;
+
     /// <summary>Stores a new ceremony of <paramref name="kind"/> and returns its id.</summary>
     public async Task<Guid> StartAsync(string kind, string options, Guid? inviteId, CancellationToken cancellationToken)
     {
@@ -25,8 +34,11 @@ public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider ti
         };
         db.Ceremonies.Add(ceremony);
         await db.SaveChangesAsync(cancellationToken);
-        // Old ceremonies are useless once expired; a little cleanup on every start keeps the table small.
-        await db.Ceremonies.Where(c => c.ExpiresAt < now - CeremonyKinds.Lifetime).ExecuteDeleteAsync(cancellationToken);
+        // Old ceremonies are useless once expired (claiming checks the expiry); deleting them now and then keeps the
+        // table small. One start a minute does it, not every start: a delete is as much work as the insert.
+        var next = Interlocked.Read(ref _nextSweepTicks);
+        if (now.UtcTicks >= next && Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) == next)
+            await db.Ceremonies.Where(c => c.ExpiresAt < now - CeremonyKinds.Lifetime).ExecuteDeleteAsync(cancellationToken);
         return ceremony.Id;
     }
 
@@ -36,7 +48,7 @@ public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider ti
         if (!Guid.TryParse(ceremonyId, out var id)) return Unknown;
         var now = StoredTime.Now(time);
         await using var db = factory.CreateDbContext();
-        var ceremony = await db.Ceremonies.AsNoTracking().SingleOrDefaultAsync(c => c.Id == id && c.Kind == kind, cancellationToken);
+        var ceremony = await Find.For(db)(db, id, kind, cancellationToken);
         if (ceremony is null || ceremony.ConsumedAt is not null) return Unknown;
         if (ceremony.ExpiresAt <= now) return Expired;
         var claimed = await db.Ceremonies.Where(c => c.Id == id && c.ConsumedAt == null)

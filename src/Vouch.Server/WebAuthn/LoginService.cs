@@ -19,7 +19,7 @@ public sealed record LoggedIn(UserRecord User, CreatedSession Session);
 /// </summary>
 public sealed class LoginService(
     IFido2 fido2, CeremonyStore ceremonies, CeremonyFailures failures, VouchDbContextFactory factory,
-    SessionService sessions, CredentialService credentials, TimeProvider time)
+    SessionService sessions, CredentialService credentials)
 {
     /// <summary>
     /// Starts a login. The options never list credentials: enrolled keys hold resident credentials and find their
@@ -54,33 +54,23 @@ public sealed class LoginService(
         var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
         if (!ceremony.Succeeded) return ceremony.Problem;
 
-        var response = ClientResponses.Parse<AuthenticatorAssertionRawResponse>(request.Assertion,
-            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
-            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out var malformed);
+        var response = ParseAssertion(request.Assertion, out var malformed);
         if (response is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, malformed!, cancellationToken);
 
-        await using var db = factory.CreateDbContext();
-        var credentialId = response.RawId;
-        var stored = credentialId is null ? null : await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
-        var user = stored is null ? null : await db.Users.AsNoTracking().SingleAsync(u => u.Id == stored.UserId, cancellationToken);
-        if (stored is null || user is null)
+        KeyAndUser? found;
+        await using (var db = factory.CreateDbContext())
+            found = await FindKey.For(db)(db, response.RawId, cancellationToken);
+        if (found is null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, null, client, "unknown credential", cancellationToken);
+        var (stored, user) = found;
 
         VerifyAssertionResult result;
         try
         {
-            result = await fido2.MakeAssertionAsync(new MakeAssertionParams
-            {
-                AssertionResponse = response,
-                OriginalOptions = AssertionOptions.FromJson(ceremony.Value.Options),
-                StoredPublicKey = stored.PublicKey,
-                // The counter is checked below, once the signature is known good, so that a regression is told
-                // apart from a forgery and audited as a cloned key.
-                StoredSignatureCounter = 0,
-                IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
-                    args.UserHandle is null || args.UserHandle.AsSpan().SequenceEqual(stored.UserId.ToByteArray())),
-            }, cancellationToken);
+            // The counter is checked below, once the signature is known good, so that a regression is told apart
+            // from a forgery and audited as a cloned key.
+            result = await VerifyAsync(response, ceremony.Value.Options, stored.PublicKey, stored.UserId, cancellationToken);
         }
         catch (Exception e) when (ClientResponses.DidNotVerify(e))
         {
@@ -108,21 +98,47 @@ public sealed class LoginService(
         if (user.DisabledAt is not null)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, UserService.Disabled, cancellationToken);
 
-        stored.SignCount = result.SignCount;
-        stored.LastUsedAt = StoredTime.Now(time);
-        stored.Version = Guid.NewGuid();
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateConcurrencyException)
-        {
-            // Another login with this key landed first: this assertion's counter is now stale.
-            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, "concurrent use of the credential", cancellationToken);
-        }
-        var session = await sessions.CreateAsync(user, stored.Id, kind, client, cancellationToken);
+        // The counter moves and the session starts in one transaction, unless the key changed since it was read
+        // above (another login moved its counter, or it was revoked or locked).
+        var session = await sessions.CreateAsync(user, stored, result.SignCount, kind, client, cancellationToken);
         if (!session.Succeeded)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, session.Problem, cancellationToken);
         return new LoggedIn(user, session.Value);
     }
+
+    private sealed record KeyAndUser(CredentialRecord Key, UserRecord User);
+
+    /// <summary>The presented key and its user in one query, compiled: every login makes it.</summary>
+    private static readonly ProviderCompiled<Func<VouchDbContext, byte[], CancellationToken, Task<KeyAndUser?>>> FindKey = new(() =>
+        EF.CompileAsyncQuery((VouchDbContext db, byte[] id, CancellationToken _) => db.Credentials.AsNoTracking()
+            .Where(c => c.Id == id)
+            .Join(db.Users.AsNoTracking(), c => c.UserId, u => u.Id, (c, u) => new KeyAndUser(c, u))
+            .SingleOrDefault()));
+
+    /// <summary>
+    /// Reads the client's assertion; null with the reason when it is malformed (a missing part, or authenticator
+    /// data that is not well-formed CBOR).
+    /// </summary>
+    internal static AuthenticatorAssertionRawResponse? ParseAssertion(JsonElement assertion, out string? malformed) =>
+        ClientResponses.Parse<AuthenticatorAssertionRawResponse>(assertion,
+            r => r.RawId is { Length: > 0 } && r.Response is { AuthenticatorData: not null, Signature: not null, ClientDataJson: not null },
+            r => WellFormedCbor.AuthenticatorData(r.Response.AuthenticatorData), out malformed);
+
+    /// <summary>
+    /// The assertion check: the challenge, origin, RP ID, user presence and verification of <paramref name="options"/>
+    /// (the ceremony's stored options), and the signature under <paramref name="publicKey"/>. The sign counter is
+    /// not compared here (the caller does, once the signature is known good). Throws what
+    /// <see cref="ClientResponses.DidNotVerify"/> recognizes when the assertion does not verify.
+    /// </summary>
+    internal Task<VerifyAssertionResult> VerifyAsync(
+        AuthenticatorAssertionRawResponse response, string options, byte[] publicKey, Guid userId, CancellationToken cancellationToken) =>
+        fido2.MakeAssertionAsync(new MakeAssertionParams
+        {
+            AssertionResponse = response,
+            OriginalOptions = AssertionOptions.FromJson(options),
+            StoredPublicKey = publicKey,
+            StoredSignatureCounter = 0,
+            IsUserHandleOwnerOfCredentialIdCallback = (args, _) => Task.FromResult(
+                args.UserHandle is null || args.UserHandle.AsSpan().SequenceEqual(userId.ToByteArray())),
+        }, cancellationToken);
 }

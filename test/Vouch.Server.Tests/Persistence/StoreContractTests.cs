@@ -951,6 +951,48 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_login_whose_key_was_revoked_after_its_check_opens_no_session_and_moves_no_counter()
+    {
+        var (_, credentials, sessions, alice, keys) = await PeopleAsync();
+        var factory = Instance().Factory;
+        CredentialRecord checkedKey;
+        await using (var db = factory.CreateDbContext())
+            checkedKey = await db.Credentials.AsNoTracking().SingleAsync(c => c.Id == keys[0]);
+        // The administrator revokes the key between the login's assertion check and its session.
+        await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
+
+        var created = await sessions.CreateAsync(alice, checkedKey, 7, SessionKinds.Cli, null, CancellationToken.None);
+
+        Assert.Equal(ErrorCodes.WebAuthnFailed, created.Problem?.Code);
+        await using var after = factory.CreateDbContext();
+        Assert.Empty(await after.Sessions.ToListAsync());
+        Assert.Equal(0, (await after.Credentials.SingleAsync(c => c.Id == keys[0])).SignCount);
+        Assert.DoesNotContain(AuditEventTypes.LoginSucceeded, await after.AuditRecords.Select(r => r.Type).ToListAsync());
+    }
+
+    [Fact]
+    public async Task Of_two_logins_that_checked_the_same_state_of_a_key_only_the_first_opens_a_session()
+    {
+        var (_, _, sessions, alice, keys) = await PeopleAsync();
+        var factory = Instance().Factory;
+        CredentialRecord checkedKey;
+        await using (var db = factory.CreateDbContext())
+            checkedKey = await db.Credentials.AsNoTracking().SingleAsync(c => c.Id == keys[0]);
+
+        var first = await sessions.CreateAsync(alice, checkedKey, 1, SessionKinds.Cli, null, CancellationToken.None);
+        var second = await sessions.CreateAsync(alice, checkedKey, 2, SessionKinds.Cli, null, CancellationToken.None);
+
+        Assert.True(first.Succeeded, first.Problem?.Description);
+        Assert.Equal(ErrorCodes.WebAuthnFailed, second.Problem?.Code);
+        await using var after = factory.CreateDbContext();
+        Assert.Equal([first.Value!.Id], await after.Sessions.Select(s => s.Id).ToListAsync());
+        var key = await after.Credentials.SingleAsync(c => c.Id == keys[0]);
+        Assert.Equal(1, key.SignCount);
+        Assert.NotNull(key.LastUsedAt);
+        Assert.Single(await after.AuditRecords.Where(r => r.Type == AuditEventTypes.LoginSucceeded).ToListAsync());
+    }
+
+    [Fact]
     public async Task A_revoked_invite_cannot_be_found_usable_nor_claimed()
     {
         var (_, audit, factory) = Instance();
