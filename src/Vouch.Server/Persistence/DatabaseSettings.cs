@@ -45,6 +45,10 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
 
     private static DatabaseSettings PostgreSql(NpgsqlConnectionStringBuilder builder)
     {
+        // A pooled connection needs no reset on its way back: the server sets no session state and takes only
+        // transaction-scoped advisory locks, and the reset would cost every token request a statement (issue 13).
+        // An explicit "No Reset On Close" in the operator's string wins.
+        if (!builder.ToString().Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
         var display = $"PostgreSQL {builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
         return new DatabaseSettings(DatabaseProvider.PostgreSql, builder.ToString(), display);
     }

@@ -36,6 +36,18 @@ public sealed class DatabaseSettingsTests
         Assert.DoesNotContain("pw", settings.Display, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("postgresql://vouch@db.internal/vouch", true)]
+    [InlineData("Host=db.internal;Username=vouch;Database=vouch", true)]
+    [InlineData("Host=db.internal;Username=vouch;Database=vouch;No Reset On Close=false", false)]
+    [InlineData("postgresql://vouch@db.internal/vouch?No%20Reset%20On%20Close=false", false)]
+    public void Pooled_postgres_connections_skip_the_reset_unless_the_operator_says_otherwise(string value, bool noReset)
+    {
+        var settings = DatabaseSettings.Parse(value);
+
+        Assert.Equal(noReset, new Npgsql.NpgsqlConnectionStringBuilder(settings.ConnectionString).NoResetOnClose);
+    }
+
     [Fact]
     public void A_path_is_a_sqlite_file()
     {
