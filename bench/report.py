@@ -178,9 +178,23 @@ def section(results, dotnet_report, directory):
         table = [l for l in text.splitlines() if l.startswith("|")]
         lines += ["BenchmarkDotNet (in-process, not pinned):", ""] + table + [""]
     for cli in sorted(pathlib.Path(directory).glob("cli*.txt")):
-        table = [l for l in cli.read_text().splitlines() if l.startswith("|")]
-        if table:
-            lines += [f"The CLI (`bench/{cli.stem}.sh`, hyperfine, not pinned):", ""] + table + [""]
+        # Every table the script printed, each under its own "run N of M (...)" line when it has one: a repeated
+        # benchmark shows all its runs, not one.
+        blocks, previous = [], ""
+        for line in cli.read_text().splitlines():
+            if line.startswith("|"):
+                if not previous.startswith("|"):
+                    blocks.append([])
+                blocks[-1].append(line)
+            elif line.startswith("run ") and " of " in line:
+                blocks.append([line, ""])
+                previous = ""
+                continue
+            previous = line
+        if blocks:
+            lines += [f"The CLI (`bench/{cli.stem}.sh`, hyperfine, not pinned):", ""]
+            for block in blocks:
+                lines += block + ([""] if block[-1] else [])
     lines.append(END)
     return "\n".join(lines)
 

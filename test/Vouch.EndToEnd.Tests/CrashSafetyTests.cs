@@ -176,12 +176,8 @@ public abstract class CrashSafetyTests : IAsyncLifetime
     private Task<ProcessResult> AdminAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, _environment, _directory.Path);
 
-    private async Task<string> AdminOutputAsync(params string[] arguments)
-    {
-        var result = await AdminAsync(arguments);
-        Assert.True(result.ExitCode == 0, $"vouch-server {string.Join(' ', arguments)} exited {result.ExitCode}: {result.StandardError}");
-        return result.StandardOutput.Trim();
-    }
+    private async Task<string> AdminOutputAsync(params string[] arguments) =>
+        (await AdminAsync(arguments)).AssertServerCommandSucceeded(arguments).StandardOutput.Trim();
 
     private sealed record Person(string Email, string Invite)
     {

@@ -42,12 +42,8 @@ public sealed class PeopleEndToEndTests(PeopleWorld world) : IClassFixture<Peopl
         return ProcessRunner.RunAsync(CliSandbox.Binary, arguments, environment, user.Home, TimeSpan.FromSeconds(60), standardInput: "");
     }
 
-    private async Task<ProcessResult> AdminAsync(params string[] arguments)
-    {
-        var result = await world.Vouch.AdminAsync(arguments);
-        Assert.True(result.ExitCode == 0, $"vouch-server {string.Join(' ', arguments)} exited {result.ExitCode}: {result.StandardError}");
-        return result;
-    }
+    private async Task<ProcessResult> AdminAsync(params string[] arguments) =>
+        (await world.Vouch.AdminAsync(arguments)).AssertServerCommandSucceeded(arguments);
 
     private async Task<List<JsonElement>> KeysOfAsync(string email) =>
         (await AdminAsync("credentials", "list", "--email", email, "--json")).StandardOutput

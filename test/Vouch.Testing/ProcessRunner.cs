@@ -4,7 +4,18 @@ using System.Runtime.InteropServices;
 namespace Vouch.Testing;
 
 /// <summary>The result of a finished process.</summary>
-public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError);
+public sealed record ProcessResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>This result, after failing the test with <paramref name="command"/> and its standard error unless it exited 0.</summary>
+    public ProcessResult AssertSucceeded(string command)
+    {
+        Xunit.Assert.True(ExitCode == 0, $"{command} exited {ExitCode}: {StandardError}");
+        return this;
+    }
+
+    /// <summary>As <see cref="AssertSucceeded(string)"/> for <c>vouch-server ARGUMENTS</c>.</summary>
+    public ProcessResult AssertServerCommandSucceeded(IEnumerable<string> arguments) => AssertSucceeded("vouch-server " + string.Join(' ', arguments));
+}
 
 /// <summary>Runs programs to completion with a time limit, capturing their output.</summary>
 public static partial class ProcessRunner

@@ -110,12 +110,8 @@ public sealed class VouchCluster : IAsyncLifetime
     public Task<ProcessResult> AdminAsync(params string[] arguments) =>
         ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, Environment, _directory.Path);
 
-    public async Task<string> AdminOutputAsync(params string[] arguments)
-    {
-        var result = await AdminAsync(arguments);
-        Assert.True(result.ExitCode == 0, $"vouch-server {string.Join(' ', arguments)} exited {result.ExitCode}: {result.StandardError}");
-        return result.StandardOutput.Trim();
-    }
+    public async Task<string> AdminOutputAsync(params string[] arguments) =>
+        (await AdminAsync(arguments)).AssertServerCommandSucceeded(arguments).StandardOutput.Trim();
 
     /// <summary>Every audit record, as <c>vouch-server audit --json</c> prints them.</summary>
     public async Task<IReadOnlyList<JsonElement>> AuditAsync() =>
