@@ -15,7 +15,7 @@ public static class AgentClient
     /// <summary>Sends <paramref name="request"/>; null when no agent is listening.</summary>
     public static async Task<AgentResponse?> SendAsync(CliPaths paths, AgentRequest request, CancellationToken cancellationToken = default)
     {
-        using var socket = Connect(paths);
+        using var socket = ConnectSocket(paths);
         if (socket is null) return null;
         // Connected: from here on, anything but an answer is the agent failing, never "not logged in".
         var answer = new Answer(paths);
@@ -54,13 +54,13 @@ public static class AgentClient
             {
                 socket.Send(AgentWire.Line(request));
             }
-            catch (SocketException e)
+            catch (UnixSocketException e)
             {
                 answer.Unsent = e;
             }
             while (!answer.Complete(socket.Receive(answer.Free.Span))) { }
         }
-        catch (SocketException e)
+        catch (UnixSocketException e)
         {
             throw answer.Failed(e);
         }
@@ -78,7 +78,7 @@ public static class AgentClient
         private int _line = -1;
 
         /// <summary>Why the request could not be sent, when it could not.</summary>
-        public SocketException? Unsent { get; set; }
+        public Exception? Unsent { get; set; }
 
         /// <summary>Where the next bytes go.</summary>
         public Memory<byte> Free
@@ -104,7 +104,7 @@ public static class AgentClient
             return _line >= 0;
         }
 
-        public CliException Failed(SocketException e) => Broken(paths, $"the connection failed ({(Unsent ?? e).Message})");
+        public CliException Failed(Exception e) => Broken(paths, $"the connection failed ({(Unsent ?? e).Message})");
 
         public AgentResponse Response()
         {
@@ -128,12 +128,10 @@ public static class AgentClient
     /// The connected socket, once the agent's directory is this user's own and the listener is this user's process;
     /// null when no agent is listening. Nothing has been sent yet.
     /// </summary>
-    private static Socket? Connect(CliPaths paths)
+    /// <summary>For <see cref="SendAsync"/>: a <see cref="Socket"/> connected to this user's agent, or null when none listens.</summary>
+    private static Socket? ConnectSocket(CliPaths paths)
     {
-        // Before anything else: a directory someone else controls may hold their socket, or be swapped for one later.
-        AgentDirectory.RequireSafeToConnect(paths);
-        // The common "not logged in" case: no socket at all, answered without paying for a failed connect.
-        if (!File.Exists(paths.AgentSocket)) return null;
+        if (!MayConnect(paths)) return null;
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -145,17 +143,46 @@ public static class AgentClient
             socket.Dispose();
             return null;
         }
-        // Before anything is sent (a login sends the session): the listener must be this user's own agent, not
-        // a socket another user planted where the agent would be.
-        var owner = PeerCredentials.UserId(socket);
-        if (owner != Native.GetEffectiveUserId())
-        {
-            socket.Dispose();
-            throw new CliException(ExitCodes.BadConfiguration,
-                $"{paths.AgentSocket} is held by another user (uid {owner?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}), not by your vouch agent: " +
-                $"nothing was sent to it; remove {paths.AgentDirectory} or set VOUCH_AGENT_SOCKET or XDG_RUNTIME_DIR to a directory of your own");
-        }
+        RequireOwnAgent(paths, socket, PeerCredentials.UserId(socket));
         return socket;
+    }
+
+    /// <summary>For <see cref="Send"/>: the same with blocking libc calls (<see cref="UnixSocket"/>).</summary>
+    private static UnixSocket? Connect(CliPaths paths)
+    {
+        if (!MayConnect(paths)) return null;
+        UnixSocket? socket;
+        try
+        {
+            socket = UnixSocket.Connect(paths.AgentSocket);
+        }
+        catch (UnixSocketException e)
+        {
+            throw new CliException(ExitCodes.BadConfiguration, $"cannot connect to the vouch agent on {paths.AgentSocket}: {e.Message}");
+        }
+        if (socket is not null) RequireOwnAgent(paths, socket, socket.PeerUserId());
+        return socket;
+    }
+
+    private static bool MayConnect(CliPaths paths)
+    {
+        // Before anything else: a directory someone else controls may hold their socket, or be swapped for one later.
+        AgentDirectory.RequireSafeToConnect(paths);
+        // The common "not logged in" case: no socket at all, answered without paying for a failed connect.
+        return File.Exists(paths.AgentSocket);
+    }
+
+    /// <summary>
+    /// Before anything is sent (a login sends the session): the listener must be this user's own agent, not a socket
+    /// another user planted where the agent would be. Closes <paramref name="socket"/> and throws otherwise.
+    /// </summary>
+    private static void RequireOwnAgent(CliPaths paths, IDisposable socket, uint? owner)
+    {
+        if (owner == Native.GetEffectiveUserId()) return;
+        socket.Dispose();
+        throw new CliException(ExitCodes.BadConfiguration,
+            $"{paths.AgentSocket} is held by another user (uid {owner?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "unknown"}), not by your vouch agent: " +
+            $"nothing was sent to it; remove {paths.AgentDirectory} or set VOUCH_AGENT_SOCKET or XDG_RUNTIME_DIR to a directory of your own");
     }
 
     private static CliException Broken(CliPaths paths, string what) => new(ExitCodes.AgentFailed,
