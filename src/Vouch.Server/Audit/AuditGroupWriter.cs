@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
@@ -107,10 +108,7 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
             _head.Transaction = transaction;
             _insert.Transaction = transaction;
             ChainHead? head;
-            await using (var reader = await _head.ExecuteReaderAsync())
-            {
-                head = await reader.ReadAsync() ? new ChainHead(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
-            }
+            await using (var reader = await _head.ExecuteReaderAsync()) head = await ReadHeadAsync(reader);
             foreach (var r in chain(head))
             {
                 _parameters[0].Value = r.Sequence;
@@ -155,7 +153,7 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
             await read.PrepareAsync();
             await using var reader = await read.ExecuteReaderAsync();
             await reader.NextResultAsync();
-            head = await reader.ReadAsync() ? new ChainHead(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
+            head = await ReadHeadAsync(reader);
         }
         var records = chain(head);
         await using (var insert = new NpgsqlCommand(PostgresInsertSql, connection, transaction)
@@ -174,6 +172,10 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
         }
         await transaction.CommitAsync();
     }
+
+    /// <summary>The head that <see cref="HeadSql"/> read: its one row, or null for an empty log.</summary>
+    private static async Task<ChainHead?> ReadHeadAsync(DbDataReader reader) =>
+        await reader.ReadAsync() ? new ChainHead(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)) : null;
 
     private static NpgsqlParameter<string?[]> Texts(IReadOnlyList<AuditRecord> records, Func<AuditRecord, string?> column) =>
         new() { TypedValue = records.Select(column).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text };
