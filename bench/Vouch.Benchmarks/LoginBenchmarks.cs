@@ -8,6 +8,7 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;

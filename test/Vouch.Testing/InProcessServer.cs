@@ -4,6 +4,7 @@ using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Testing;

@@ -6,6 +6,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 
@@ -33,7 +34,7 @@ internal static class AdminServices
         var options = CommonOptions.Load(parse, context);
         if (!options.Succeeded) return CommonOptions.Report(context, options.Problems);
         var errors = new List<Problem>();
-        var database = ServerSettings.TryParseDatabase(options.Value.Database, errors);
+        var database = DatabaseSettings.TryParse(options.Value.Database, errors);
         if (database is null) return CommonOptions.Report(context, errors);
         if (database.SqlitePath is { } path && !File.Exists(path))
         {
@@ -44,7 +45,8 @@ internal static class AdminServices
         KeyEncryptionKey? keyEncryptionKey = null;
         if (keyEncryptionKeyFor is not null)
         {
-            var kek = KeyEncryptionKeyLoader.Load(options.Value, database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
+            var kek = KeyEncryptionKeyLoader.Load(
+                options.Value.KeyEncryptionKey, options.Value.KeyEncryptionKeyFile, options.Value.Development, database.SqlitePath, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
             if (!kek.Succeeded)
             {
                 context.Error.WriteLine($"vouch-server: this command needs the server's key-encryption key {keyEncryptionKeyFor}");

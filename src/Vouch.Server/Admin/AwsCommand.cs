@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Vouch.Server.Aws;
 using Vouch.Server.Hosting;
+using Vouch.Server.Oidc;
 
 namespace Vouch.Server.Admin;
 

@@ -5,6 +5,8 @@ using Vouch.Server.Aws;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
+using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Admin;
 
@@ -81,7 +83,7 @@ internal static class DoctorCommand
     private static bool HasKeyEncryptionKey(VouchServerOptions options)
     {
         if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKey) || !string.IsNullOrWhiteSpace(options.KeyEncryptionKeyFile)) return true;
-        var database = ServerSettings.TryParseDatabase(options.Database, []);
+        var database = DatabaseSettings.TryParse(options.Database, []);
         return options.Development && database?.SqlitePath is { } path && File.Exists(path + KeyEncryptionKeyLoader.DevelopmentSuffix);
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
+using Vouch.Server.Oidc;
 using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;

@@ -3,6 +3,7 @@ using System.Data.Common;
 using Microsoft.AspNetCore.Builder;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Admin;
 
@@ -51,7 +52,8 @@ internal static class ServeCommand
         if (!options.Succeeded) return CommonOptions.Report(context, options.Problems);
         var settings = ServerSettings.Resolve(options.Value);
         if (!settings.Succeeded) return CommonOptions.Report(context, settings.Problems);
-        var kek = KeyEncryptionKeyLoader.Load(options.Value, settings.Value.Database, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
+        var kek = KeyEncryptionKeyLoader.Load(
+            options.Value.KeyEncryptionKey, options.Value.KeyEncryptionKeyFile, options.Value.Development, settings.Value.Database.SqlitePath, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
         if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
 
         if (settings.Value.Oidc.Issuer.StartsWith("https://", StringComparison.Ordinal) && settings.Value.Tls is null && settings.Value.TrustedProxies.Count == 0)

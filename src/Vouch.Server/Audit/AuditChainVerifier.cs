@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
-using Vouch.Server.Hosting;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Audit;
 
@@ -66,7 +66,7 @@ public sealed class AuditChainVerifier(VouchDbContextFactory factory, AuditKey k
             if (record.KeyEncryptionKeyId is { } kekId && kekId != key.KeyEncryptionKeyId)
             {
                 return Broken(n, $"record {n} is keyed with key-encryption key {kekId}, but the configured one " +
-                    $"({SettingNames.KeyEncryptionKey.EnvironmentVariable} or {SettingNames.KeyEncryptionKeyFile.Flag}) is {key.KeyEncryptionKeyId}: " +
+                    $"({KeyEncryptionKeyLoader.Settings}) is {key.KeyEncryptionKeyId}: " +
                     "verify with the server's key-encryption key (if that is the one configured, the record was altered)");
             }
             if (AuditHash.Compute(record, key) != record.Hash)

@@ -1,5 +1,5 @@
 using System.Security.Cryptography;
-using Vouch.Server.Keys;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Audit;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Audit;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
-using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Audit;
 

@@ -9,7 +9,7 @@ using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Protocol;
-using Vouch.Server.Hosting;
+using Vouch.Server.Oidc;
 
 namespace Vouch.Server.Aws;
 

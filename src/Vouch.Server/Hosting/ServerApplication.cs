@@ -12,6 +12,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 using Vouch.Server.Web;

@@ -34,4 +34,12 @@ public sealed record KeyPolicy(TimeSpan RotationInterval)
     /// an <c>iat</c> set 60 s back) plus 10 minutes for verifiers' clock skew.
     /// </summary>
     public static readonly TimeSpan RetiredRetention = TimeSpan.FromMinutes(25);
+
+    /// <summary>The policy for <paramref name="rotationDays"/>, or null with a problem that names the setting.</summary>
+    internal static KeyPolicy? Resolve(int rotationDays, List<Problem> errors)
+    {
+        if (rotationDays is >= 1 and <= 365) return new KeyPolicy(TimeSpan.FromDays(rotationDays));
+        errors.Add(SettingProblem.Of($"key rotation {SettingNames.KeyRotationDays} must be 1 to 365 days, not {rotationDays}"));
+        return null;
+    }
 }

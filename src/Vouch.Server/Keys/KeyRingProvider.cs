@@ -1,6 +1,5 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Vouch.Server.Hosting;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Keys;
 
@@ -54,7 +53,7 @@ public sealed partial class KeyRingProvider(SigningKeyReader reader, KeyEncrypti
             var key = SigningKey.Load(record, keyEncryptionKey, forSigning);
             if (key.Problem is { } problem && _reported.Add((record.Kid, record.ActivatesAt)))
             {
-                if (status == KeyStatus.Current) Log.CurrentKeyUnusable(logger, record.Kid, problem, KekSettings);
+                if (status == KeyStatus.Current) Log.CurrentKeyUnusable(logger, record.Kid, problem, KeyEncryptionKeyLoader.Settings);
                 else Log.KeySkipped(logger, status.ToString().ToLowerInvariant(), record.Kid, problem);
             }
             keys.Add(key);
@@ -70,8 +69,6 @@ public sealed partial class KeyRingProvider(SigningKeyReader reader, KeyEncrypti
         }
     }
 
-    private static string KekSettings => $"{SettingNames.KeyEncryptionKey.EnvironmentVariable} or {SettingNames.KeyEncryptionKeyFile.Flag}";
-
     private static partial class Log
     {
         [LoggerMessage(1, LogLevel.Information, "Signing with key {Kid}; {Count} keys loaded")]
@@ -83,18 +80,4 @@ public sealed partial class KeyRingProvider(SigningKeyReader reader, KeyEncrypti
         [LoggerMessage(3, LogLevel.Error, "Skipping the {Status} signing key {Kid}: {Problem}; it is neither published nor used to sign")]
         public static partial void KeySkipped(ILogger logger, string status, string kid, string problem);
     }
-}
-
-/// <summary>
-/// The configured key-encryption key is not the one the stored state was sealed or keyed with. The subject names
-/// what was made with the other key and ends in its verb ("signing key X was sealed with").
-/// </summary>
-public sealed class KeyEncryptionKeyMismatchException(string subject, string storedKekId, string configuredKekId)
-    : CryptographicException(
-        $"{subject} key-encryption key {storedKekId}, but the configured key-encryption key " +
-        $"({SettingNames.KeyEncryptionKey.EnvironmentVariable} or {SettingNames.KeyEncryptionKeyFile.Flag}) is {configuredKekId}: " +
-        "configure the key-encryption key this database was first used with; nothing was changed")
-{
-    public string StoredKeyEncryptionKeyId { get; } = storedKekId;
-    public string ConfiguredKeyEncryptionKeyId { get; } = configuredKekId;
 }

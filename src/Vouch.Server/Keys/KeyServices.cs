@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Keys;
 

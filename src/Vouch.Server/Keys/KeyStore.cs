@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Keys;
 

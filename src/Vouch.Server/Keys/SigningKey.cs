@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Protocol;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Keys;
 

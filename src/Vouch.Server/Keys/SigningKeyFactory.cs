@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Keys;
 

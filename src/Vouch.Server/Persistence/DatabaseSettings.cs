@@ -22,6 +22,20 @@ public sealed record DatabaseSettings(DatabaseProvider Provider, string Connecti
     /// <summary>The SQLite file's full path, or null for PostgreSQL.</summary>
     public string? SqlitePath { get; init; }
 
+    /// <summary>The settings <paramref name="value"/> names, or null with a problem that names the setting.</summary>
+    internal static DatabaseSettings? TryParse(string? value, List<Problem> errors)
+    {
+        try
+        {
+            return Parse(value);
+        }
+        catch (Exception e) when (e is ArgumentException or UriFormatException or KeyNotFoundException)
+        {
+            errors.Add(SettingProblem.Of($"database {SettingNames.Database}: {e.Message}"));
+            return null;
+        }
+    }
+
     public static DatabaseSettings Parse(string? value)
     {
         value = string.IsNullOrWhiteSpace(value) ? DefaultSqliteFile : value.Trim();

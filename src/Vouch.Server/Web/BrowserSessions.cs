@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Vouch.Server.Hosting;
 using Vouch.Server.Sessions;
 using Vouch.Server.WebAuthn;
 

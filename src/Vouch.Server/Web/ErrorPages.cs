@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Vouch.Server.Hosting;
 
 namespace Vouch.Server.Web;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
-using Vouch.Server.Hosting;
 
 namespace Vouch.Server.WebAuthn;
 

@@ -5,6 +5,7 @@ using Vouch.Server.Admin;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;

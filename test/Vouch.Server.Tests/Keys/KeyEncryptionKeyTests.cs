@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Vouch.Server.Keys;
 using Xunit;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Tests.Keys;
 

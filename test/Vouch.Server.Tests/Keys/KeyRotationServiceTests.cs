@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Testing;
 using Xunit;
 

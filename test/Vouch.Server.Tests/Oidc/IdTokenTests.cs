@@ -9,6 +9,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Testing;
 using Xunit;
 

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
+using Vouch.Server.Secrets;
 using Vouch.Server;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Server.Keys;
+using Vouch.Server.Secrets;
 using Vouch.Testing;
 using Xunit;
 

@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
-using Vouch.Server.Hosting;
+using Vouch.Server.Oidc;
 using Vouch.Server.Keys;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
@@ -31,7 +31,7 @@ public sealed record SigningKeyView(string Kid, int Generation, KeyStatus Status
 /// </summary>
 public sealed class AdminConsole(
     UserService users, InviteService invites, CredentialService credentials, SessionService sessions,
-    AuditQuery audit, SigningKeyReader signingKeys, ServerSettings settings, TimeProvider time)
+    AuditQuery audit, SigningKeyReader signingKeys, OidcOptions oidc, TimeProvider time)
 {
     /// <summary>How long an invite made in the console stays valid (the command's default, 72 hours).</summary>
     public static TimeSpan InviteLifetime => InviteService.DefaultLifetime;
@@ -57,7 +57,7 @@ public sealed class AdminConsole(
     public async Task<ConsoleInvite> InviteAsync(Administrator admin, EmailAddress email, CancellationToken cancellationToken)
     {
         var created = await invites.CreateAsync(email, email.Domain, InviteLifetime, admin.Actor, cancellationToken);
-        return new ConsoleInvite(InviteService.EnrollLink(settings.Oidc.Issuer, created.Code), created);
+        return new ConsoleInvite(InviteService.EnrollLink(oidc.Issuer, created.Code), created);
     }
 
     public Task<Outcome<InviteRevocation>> RevokeInviteAsync(Administrator admin, Guid id, CancellationToken cancellationToken) =>

@@ -1,7 +1,7 @@
 using System.Xml.Linq;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.Extensions.DependencyInjection;
-using Vouch.Server.Keys;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Web.KeyRing;
 

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Mvc.RazorPages;
-using Vouch.Server.Hosting;
+using Vouch.Server.Oidc;
 using Vouch.Server.Users;
 
 namespace Vouch.Server.Web.Pages;
@@ -8,7 +8,7 @@ namespace Vouch.Server.Web.Pages;
 /// <c>/enroll?code=CODE</c>, the invite link: says whom the invite is for and lets them enroll a security key in
 /// the browser (the page's script runs the JSON API's enrollment); an unusable invite gets a message instead.
 /// </summary>
-public sealed class EnrollModel(InviteService invites, ServerSettings settings) : PageModel
+public sealed class EnrollModel(InviteService invites, OidcOptions oidc) : PageModel
 {
     /// <summary>The code from the link, handed to the page's script.</summary>
     public string? Code { get; private set; }
@@ -17,7 +17,7 @@ public sealed class EnrollModel(InviteService invites, ServerSettings settings) 
     public InviteSummary? Invite { get; private set; }
 
     /// <summary>The issuer, for the CLI's next steps.</summary>
-    public string Issuer => settings.Oidc.Issuer;
+    public string Issuer => oidc.Issuer;
 
     /// <summary>Why the invite cannot be used, for people; null when it can.</summary>
     public string? Refusal => Invite?.State switch

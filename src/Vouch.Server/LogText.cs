@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Vouch.Server.Hosting;
+namespace Vouch.Server;
 
 /// <summary>
 /// Makes a value that came from outside (a client's response, an origin, a reason quoting one) safe to put in a log

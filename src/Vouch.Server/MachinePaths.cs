@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace Vouch.Server.Hosting;
+namespace Vouch.Server;
 
 /// <summary>
 /// The paths that machines call: the JSON API (<c>/api</c>), the discovery documents (<c>/.well-known</c>) and the

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Vouch.Server.Keys;
+namespace Vouch.Server.Secrets;
 
 /// <summary>
 /// The 256-bit key that encrypts signing keys at rest with AES-256-GCM. A sealed value is

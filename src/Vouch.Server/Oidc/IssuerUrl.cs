@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Vouch.Server.Hosting;
+namespace Vouch.Server.Oidc;
 
 /// <summary>Checks an issuer URL: absolute, no query, fragment or trailing slash, <c>https://</c> unless loopback.</summary>
 internal static class IssuerUrl

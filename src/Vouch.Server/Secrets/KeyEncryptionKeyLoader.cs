@@ -1,7 +1,4 @@
-using Vouch.Server.Keys;
-using Vouch.Server.Persistence;
-
-namespace Vouch.Server.Hosting;
+namespace Vouch.Server.Secrets;
 
 /// <summary>
 /// Finds the key-encryption key: <c>VOUCH_KEY_ENCRYPTION_KEY</c>, else <c>--key-encryption-key-file</c>, else, in
@@ -11,33 +8,41 @@ internal static class KeyEncryptionKeyLoader
 {
     public const string DevelopmentSuffix = ".kek";
 
-    public static Outcome<KeyEncryptionKey> Load(VouchServerOptions options, DatabaseSettings database, Action<string> warn)
-    {
-        if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKey))
-            return Decode(options.KeyEncryptionKey, SettingNames.KeyEncryptionKey.ToString());
+    /// <summary>Where an operator sets the key, for messages that ask for the right one.</summary>
+    public static string Settings => $"{SettingNames.KeyEncryptionKey.EnvironmentVariable} or {SettingNames.KeyEncryptionKeyFile.Flag}";
 
-        if (!string.IsNullOrWhiteSpace(options.KeyEncryptionKeyFile))
+    /// <summary>
+    /// The key from <paramref name="key"/> (base64), else <paramref name="keyFile"/>, else in
+    /// <paramref name="development"/> mode the file beside <paramref name="sqlitePath"/>; <paramref name="warn"/> hears
+    /// that a development key is in use.
+    /// </summary>
+    public static Outcome<KeyEncryptionKey> Load(string? key, string? keyFile, bool development, string? sqlitePath, Action<string> warn)
+    {
+        if (!string.IsNullOrWhiteSpace(key))
+            return Decode(key, SettingNames.KeyEncryptionKey.ToString());
+
+        if (!string.IsNullOrWhiteSpace(keyFile))
         {
-            var path = Path.GetFullPath(options.KeyEncryptionKeyFile);
+            var path = Path.GetFullPath(keyFile);
             if (!File.Exists(path))
                 return SettingProblem.Of($"key-encryption key file {path} ({SettingNames.KeyEncryptionKeyFile}) does not exist");
             return Decode(File.ReadAllText(path), $"{path} ({SettingNames.KeyEncryptionKeyFile})");
         }
 
-        if (!options.Development || database.SqlitePath is null)
+        if (!development || sqlitePath is null)
         {
             return SettingProblem.Of(
                 $"a key-encryption key is required: set {SettingNames.KeyEncryptionKey} or {SettingNames.KeyEncryptionKeyFile} " +
                 "to base64 of 32 random bytes (openssl rand -base64 32)" +
-                (options.Development ? "; with PostgreSQL, development mode does not keep one for you" : ""));
+                (development ? "; with PostgreSQL, development mode does not keep one for you" : ""));
         }
 
-        var devPath = database.SqlitePath + DevelopmentSuffix;
+        var devPath = sqlitePath + DevelopmentSuffix;
         if (!File.Exists(devPath))
         {
             // A folder this creates is the database's too: the server's user's only (0700), whatever the umask.
             Directory.CreateDirectory(Path.GetDirectoryName(devPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-            var key = System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
+            var generated = System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
             // Create the file 0600 from the start so the key is never readable by others, not even briefly.
             using (var stream = new FileStream(devPath, new FileStreamOptions
                    {
@@ -46,7 +51,7 @@ internal static class KeyEncryptionKeyLoader
                    }))
             using (var writer = new StreamWriter(stream))
             {
-                writer.WriteLine(Convert.ToBase64String(key));
+                writer.WriteLine(Convert.ToBase64String(generated));
             }
         }
         warn($"development mode: the key-encryption key is kept in {devPath}, beside the database; " +
