@@ -110,7 +110,7 @@ public class LoginBenchmarks
     [Benchmark]
     public string FinishLogin()
     {
-        var login = Run(_login.FinishAsync(_ready.Dequeue(), null, CancellationToken.None));
+        var login = Run(_login.FinishForCliAsync(_ready.Dequeue(), null, CancellationToken.None));
         return login.Succeeded ? login.Value.Session : throw new InvalidOperationException($"login failed: {login.Problem.Code}");
     }
 

@@ -36,11 +36,20 @@ public static class AuditEventTypes
     public const string AuditKeyed = "audit.keyed";
 }
 
-/// <summary>Actors that are not users.</summary>
+/// <summary>How the audit log names who acted: <c>user:EMAIL</c>, <c>admin:NAME</c> or <c>system</c>.</summary>
 public static class AuditActors
 {
     public const string System = "system";
 
+    /// <summary>Someone not yet known: a refused ceremony before its key or invite named a user.</summary>
+    public const string Anonymous = "anonymous";
+
     /// <summary>The operating-system user running an admin command.</summary>
-    public static string Admin => "admin:" + Environment.UserName;
+    public static string Admin => Administrator(Environment.UserName);
+
+    /// <summary>A user acting for themselves (logging in, enrolling, managing their own keys and sessions).</summary>
+    public static string User(string email) => "user:" + email;
+
+    /// <summary>An administrator: an email in the browser's console, an operating-system user on the command line.</summary>
+    public static string Administrator(string name) => "admin:" + name;
 }

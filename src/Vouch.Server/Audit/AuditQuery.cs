@@ -40,8 +40,8 @@ public sealed class AuditQuery(VouchDbContextFactory factory)
         if (filter.Who?.Trim() is { Length: > 0 } who)
         {
             var email = who.ToLowerInvariant();
-            var asUser = "user:" + email;
-            var asAdmin = "admin:" + email;
+            var asUser = AuditActors.User(email);
+            var asAdmin = AuditActors.Administrator(email);
             var named = EmailField(email);
             records = records.Where(r => r.Actor == who || r.Actor == asUser || r.Actor == asAdmin || r.Data.Contains(named));
         }

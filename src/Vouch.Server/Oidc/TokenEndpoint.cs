@@ -18,7 +18,7 @@ public sealed class TokenEndpoint(IdTokenService tokens, AuditLog audit)
         var token = issued.Value;
         await audit.WriteAsync(context.RequestAborted, new AuditEntry
         {
-            Type = AuditEventTypes.TokenIssued, Actor = "user:" + token.Subject, ClientAddress = context.ClientAddress(),
+            Type = AuditEventTypes.TokenIssued, Actor = AuditActors.User(token.Subject), ClientAddress = context.ClientAddress(),
             Data = new Dictionary<string, string>
             {
                 ["jti"] = token.Jti, ["aud"] = token.Audience, ["kid"] = token.Kid, ["session_id"] = session.Session.Id.ToString(),

@@ -3,8 +3,8 @@ using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Users;
-using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Sessions;
 
@@ -21,7 +21,7 @@ public sealed record LiveSession(Guid Id, string Email, string Kind, DateTimeOff
 public sealed record AuthenticatedSession(SessionRecord Session, UserRecord User, bool HardwareKey = false)
 {
     /// <summary>How the audit log names the session's user.</summary>
-    public string Actor => "user:" + User.Email;
+    public string Actor => AuditActors.User(User.Email);
 }
 
 /// <summary>
@@ -46,43 +46,8 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
     {
         var created = await Conflicts.InTransactionAsync(factory, db => StageAsync(db, user, credentialId, kind, client, cancellationToken), cancellationToken);
-        return created is not null ? created : UserService.Disabled;
+        return created is not null ? created : Problems.UserDisabled;
     }
-
-    /// <summary>
-    /// Starts a session for <paramref name="user"/> with <paramref name="key"/> as it was read when its assertion was
-    /// verified, and moves the key's sign counter to <paramref name="signCount"/> in the same transaction: the session,
-    /// its audit record and the counter are stored together or not at all. Refused with <see cref="KeyChanged"/> when
-    /// the key's row changed since it was read (another login moved the counter first, or the key was revoked or
-    /// locked), and as <see cref="UserService.Disabled"/> when the user is disabled.
-    /// </summary>
-    public async Task<Outcome<CreatedSession>> CreateAsync(
-        UserRecord user, CredentialRecord key, long signCount, string kind, string? client, CancellationToken cancellationToken)
-    {
-        var now = StoredTime.Now(time);
-        var version = Guid.NewGuid();
-        var created = await Conflicts.InTransactionAsync(factory, async db =>
-        {
-            // The session first: its audit append takes the lock that orders writers (on PostgreSQL) before this
-            // transaction locks the key's row, in the order every audited change takes them.
-            if (await StageAsync(db, user, key.Id, kind, client, cancellationToken) is not { } session) return UserService.Disabled;
-            var moved = await db.Credentials
-                .Where(c => c.Id == key.Id && c.Version == key.Version && c.RevokedAt == null && c.LockedAt == null)
-                .ExecuteUpdateAsync(c => c
-                    .SetProperty(x => x.SignCount, signCount)
-                    .SetProperty(x => x.LastUsedAt, now)
-                    .SetProperty(x => x.Version, version), cancellationToken);
-            if (moved == 1) return Outcome<CreatedSession>.Ok(session);
-            // Nothing of this login is stored: the staged session and audit record are dropped before the commit.
-            db.ChangeTracker.Clear();
-            return KeyChanged;
-        }, cancellationToken);
-        return created;
-    }
-
-    /// <summary>A login's key changed between its check and its session (the same outward error as any refused assertion).</summary>
-    public static Problem KeyChanged { get; } =
-        new(ErrorCodes.WebAuthnFailed, "the security key's response was not accepted") { Reason = "concurrent use of the credential" };
 
     /// <summary>
     /// Stages on the caller's transaction (<paramref name="db"/>) a session of <paramref name="kind"/> for
@@ -104,7 +69,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         db.Sessions.Add(session);
         await audit.AppendAsync(db, cancellationToken, new AuditEntry
         {
-            Type = AuditEventTypes.LoginSucceeded, Actor = "user:" + user.Email, ClientAddress = client,
+            Type = AuditEventTypes.LoginSucceeded, Actor = AuditActors.User(user.Email), ClientAddress = client,
             // The session's id (not its token) lets an administrator revoke it.
             Data = new Dictionary<string, string> { ["session_id"] = session.Id.ToString(), ["kind"] = kind },
         });
@@ -131,7 +96,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         var found = await DatabaseOutages.ReadAsync(() => _lookup.FindAsync(hash, kind, cancellationToken), cancellationToken);
         if (found is null) return Unknown;
         // Before the session's own state: disabling revokes every session, and the user should learn why.
-        if (found.User.DisabledAt is not null) return UserService.Disabled;
+        if (found.User.DisabledAt is not null) return Problems.UserDisabled;
         if (found.Session.RevokedAt is not null || found.KeyRevoked)
             return new Problem(ErrorCodes.SessionRevoked, "the session was revoked: run 'vouch login'", StatusCodes.Status401Unauthorized);
         if (found.Session.ExpiresAt <= time.GetUtcNow())
@@ -140,7 +105,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     }
 
     /// <summary>The live sessions of <paramref name="userId"/> (both kinds), newest first.</summary>
-    public async Task<IReadOnlyList<SessionRecord>> ListLiveAsync(Guid userId, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<SessionRecord>> ListLiveOfUserAsync(Guid userId, CancellationToken cancellationToken)
     {
         await using var db = factory.CreateDbContext();
         var now = StoredTime.Now(time);
@@ -152,7 +117,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     }
 
     /// <summary>Every live session of every user (both kinds), newest first, with its user's email; never a token.</summary>
-    public async Task<IReadOnlyList<LiveSession>> ListLiveAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LiveSession>> ListAllLiveAsync(CancellationToken cancellationToken)
     {
         await using var db = factory.CreateDbContext();
         var now = StoredTime.Now(time);
@@ -168,21 +133,21 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     private static readonly Problem Unknown =
         new(ErrorCodes.InvalidSession, "no valid session: run 'vouch login'", StatusCodes.Status401Unauthorized);
 
-    /// <summary>Revokes one session by id, or every live session of a user by email; returns how many.</summary>
+    /// <summary>Revokes one session by id, or every live session of a user by email, and commits; returns how many.</summary>
     public Task<int> RevokeAsync(Guid? sessionId, string? email, string actor, CancellationToken cancellationToken) =>
         Conflicts.InTransactionAsync(factory, db =>
         {
             IQueryable<SessionRecord> query = db.Sessions;
             if (sessionId is { } id) query = query.Where(s => s.Id == id);
             if (email is not null) query = query.Where(s => db.Users.Any(u => u.Id == s.UserId && u.Email == email));
-            return RevokeAsync(db, query, actor, cancellationToken);
+            return StageRevokeAsync(db, query, actor, cancellationToken);
         }, cancellationToken);
 
     /// <summary>
     /// Stages on the caller's unit of work the revocation of the live sessions among <paramref name="sessions"/>,
     /// each audited, so that they end with the change that ends them (a disabled user, a revoked key); returns how many.
     /// </summary>
-    public async Task<int> RevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken)
+    public async Task<int> StageRevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
         var live = await sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now).ToListAsync(cancellationToken);

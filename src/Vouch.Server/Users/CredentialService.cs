@@ -64,7 +64,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         if (email is not null)
         {
             users = users.Where(u => u.Email == email.Value);
-            if (!await users.AnyAsync(cancellationToken)) return UserService.NoSuchUser(email);
+            if (!await users.AnyAsync(cancellationToken)) return Problems.NoSuchUser(email.Value);
         }
         var keys = await db.Credentials.AsNoTracking()
             .Join(users, c => c.UserId, u => u.Id, (c, u) => new { Key = c, u.Email })
@@ -72,11 +72,6 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         return keys.OrderBy(k => k.Email, StringComparer.Ordinal).ThenBy(k => k.Key.CreatedAt)
             .Select(k => CredentialSummary.From(k.Key, k.Email)).ToList();
     }
-
-    /// <summary>The refusal of a locked key's login (HTTP 403): only an administrator can unlock it.</summary>
-    public static Problem Locked { get; } = new(ErrorCodes.CredentialLocked,
-        "this security key is locked because its signature counter went backwards, as a copied key's does; ask your administrator",
-        StatusCodes.Status403Forbidden) { Reason = "credential locked" };
 
     /// <summary>
     /// Locks the key <paramref name="credentialId"/>: a login verified with it presented the sign counter
@@ -92,7 +87,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             key.Version = Guid.NewGuid();
             await audit.AppendAsync(db, cancellationToken, new AuditEntry
             {
-                Type = AuditEventTypes.CloneSuspected, Actor = "user:" + email, ClientAddress = client,
+                Type = AuditEventTypes.CloneSuspected, Actor = AuditActors.User(email), ClientAddress = client,
                 Data = new Dictionary<string, string>
                 {
                     ["credential_id"] = FormatId(credentialId),
@@ -100,7 +95,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
                     ["presented_counter"] = presented.ToString(CultureInfo.InvariantCulture),
                 },
             });
-            return await sessions.RevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), AuditActors.System, cancellationToken);
+            return await sessions.StageRevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), AuditActors.System, cancellationToken);
         }, cancellationToken);
 
     /// <summary>
@@ -228,7 +223,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["aaguid"] = key.AaGuid.ToString() },
         });
         var credentialId = key.Id;
-        var revoked = await sessions.RevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), actor, cancellationToken);
+        var revoked = await sessions.StageRevokeAsync(db, db.Sessions.Where(s => s.CredentialId == credentialId), actor, cancellationToken);
         return new CredentialRevocation(CredentialSummary.From(key, email), Changed: true, revoked);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Users;
 

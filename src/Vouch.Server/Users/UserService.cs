@@ -32,14 +32,6 @@ public sealed record UserStateChange(bool Changed, int SessionsRevoked);
 /// </summary>
 public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, SessionService sessions, TimeProvider time)
 {
-    /// <summary>The refusal of every login, token request and enrollment of a disabled user (HTTP 403).</summary>
-    public static Problem Disabled { get; } =
-        new(ErrorCodes.UserDisabled, "your Vouch account is disabled; ask your administrator", StatusCodes.Status403Forbidden) { Reason = "user disabled" };
-
-    /// <summary>The answer for an email no user has.</summary>
-    public static Problem NoSuchUser(EmailAddress email) =>
-        new(ErrorCodes.NotFound, $"no user {email}", StatusCodes.Status404NotFound);
-
     /// <summary>Every user, by email.</summary>
     public async Task<IReadOnlyList<UserSummary>> ListAsync(CancellationToken cancellationToken)
     {
@@ -54,7 +46,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
     {
         await using var db = factory.CreateDbContext();
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
-        if (user is null) return NoSuchUser(email);
+        if (user is null) return Problems.NoSuchUser(email.Value);
         var keys = await db.Credentials.AsNoTracking().Where(c => c.UserId == user.Id).ToListAsync(cancellationToken);
         var now = StoredTime.Now(time);
         var live = await db.Sessions.AsNoTracking()
@@ -103,7 +95,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
             // take turns on the audit log's lock before counting (SQLite's write lock already orders them).
             await AuditLog.LockForAppendAsync(db, cancellationToken);
             var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
-            if (user is null) return NoSuchUser(email);
+            if (user is null) return Problems.NoSuchUser(email.Value);
             if (user.IsAdmin == admin) return new UserStateChange(Changed: false, SessionsRevoked: 0);
             if (!admin && !await db.Users.AnyAsync(u => u.IsAdmin && u.Id != user.Id, cancellationToken)) return LastAdministrator(email);
 
@@ -121,7 +113,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
         Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
         {
             var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
-            if (user is null) return NoSuchUser(email);
+            if (user is null) return Problems.NoSuchUser(email.Value);
             if ((user.DisabledAt is not null) == disable) return new UserStateChange(Changed: false, SessionsRevoked: 0);
 
             user.DisabledAt = disable ? StoredTime.Now(time) : null;
@@ -132,7 +124,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
                 Actor = actor,
                 Data = new Dictionary<string, string> { ["email"] = user.Email },
             });
-            var revoked = disable ? await sessions.RevokeAsync(db, db.Sessions.Where(s => s.UserId == user.Id), actor, cancellationToken) : 0;
+            var revoked = disable ? await sessions.StageRevokeAsync(db, db.Sessions.Where(s => s.UserId == user.Id), actor, cancellationToken) : 0;
             return new UserStateChange(Changed: true, revoked);
         }, cancellationToken);
 

@@ -36,7 +36,7 @@ public sealed partial class CeremonyFailures(AuditLog audit, ILogger<CeremonyFai
     public Task AuditAsync(string type, string? email, string? client, CancellationToken cancellationToken, params (string Key, string Value)[] data) =>
         audit.WriteAsync(cancellationToken, new AuditEntry
         {
-            Type = type, Actor = email is null ? "anonymous" : "user:" + email, ClientAddress = client,
+            Type = type, Actor = email is null ? AuditActors.Anonymous : AuditActors.User(email), ClientAddress = client,
             Data = data.ToDictionary(d => d.Key, d => d.Value),
         });
 

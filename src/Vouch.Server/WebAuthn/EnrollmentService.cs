@@ -27,7 +27,7 @@ public sealed class EnrollmentService(
         // An invite for an existing user's email adds a key to that user, unless an administrator disabled them.
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == invite.Email, cancellationToken);
         if (user?.DisabledAt is not null)
-            return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, UserService.Disabled, cancellationToken);
+            return await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, Problems.UserDisabled, cancellationToken);
         var userId = user?.Id ?? invite.Id;
         var existing = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId).Select(c => c.Id).ToListAsync(cancellationToken);
         var request = fido2.RequestNewCredential(new RequestNewCredentialParams
@@ -87,15 +87,15 @@ public sealed class EnrollmentService(
             return new Problem(ErrorCodes.AttestationRefused, $"{options.Attestation.Refusal}: this key was refused because {verdict.Reason}");
         }
 
-        var refused = await Conflicts.InTransactionAsync<Problem?>(factory, async write =>
+        var refused = await Conflicts.InTransactionAsync<Refusal?>(factory, async write =>
         {
             // Checked before the invite is claimed, so that a refusal leaves nothing behind: the user may have been
             // disabled, or enrolled by a concurrent first enrollment, since the ceremony began.
             var user = await write.Users.SingleOrDefaultAsync(u => u.Email == invite.Email, cancellationToken);
-            if (user?.DisabledAt is not null) return UserService.Disabled;
+            if (user?.DisabledAt is not null) return new Refusal(Problems.UserDisabled, Audited: true);
             if (user is not null && !original.User.Id.AsSpan().SequenceEqual(user.Id.ToByteArray()))
-                return new Problem(ErrorCodes.InvalidCeremony, "another enrollment for this email finished first; start again") { Reason = "user handle of a concurrent first enrollment" };
-            if (!await invites.ClaimAsync(write, invite.Id, cancellationToken)) return InviteService.AlreadyUsed;
+                return new Refusal(new Problem(ErrorCodes.InvalidCeremony, "another enrollment for this email finished first; start again") { Reason = "user handle of a concurrent first enrollment" }, Audited: false);
+            if (!await invites.ClaimAsync(write, invite.Id, cancellationToken)) return new Refusal(InviteService.AlreadyUsed, Audited: false);
             var now = StoredTime.Now(time);
             if (user is null)
             {
@@ -127,15 +127,18 @@ public sealed class EnrollmentService(
             if (user.IsAdmin && write.Entry(user).State == EntityState.Added) enrolled["administrator"] = "first user";
             await audit.AppendAsync(write, cancellationToken, new AuditEntry
             {
-                Type = AuditEventTypes.Enrolled, Actor = "user:" + invite.Email, ClientAddress = client, Data = enrolled,
+                Type = AuditEventTypes.Enrolled, Actor = AuditActors.User(invite.Email), ClientAddress = client, Data = enrolled,
             });
             return null;
         }, cancellationToken);
         if (refused is null) return new EnrollResponse(invite.Email);
-        return refused == UserService.Disabled
-            ? await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, refused, cancellationToken)
-            : refused;
+        return refused.Audited
+            ? await failures.RefuseAsync(AuditEventTypes.EnrollmentFailed, invite.Email, client, refused.Problem, cancellationToken)
+            : refused.Problem;
     }
+
+    /// <summary>Why the enrollment's transaction stored nothing; <see cref="Audited"/> when the refusal is audited as a failed enrollment.</summary>
+    private sealed record Refusal(Problem Problem, bool Audited);
 
     private async Task<bool> IsCredentialIdUniqueAsync(IsCredentialIdUniqueToUserParams args, CancellationToken cancellationToken)
     {

@@ -19,7 +19,7 @@ public sealed record LoggedIn(UserRecord User, CreatedSession Session);
 /// </summary>
 public sealed class LoginService(
     IFido2 fido2, CeremonyStore ceremonies, CeremonyFailures failures, VouchDbContextFactory factory,
-    SessionService sessions, CredentialService credentials)
+    LoginTransaction transaction, CredentialService credentials)
 {
     /// <summary>
     /// Starts a login. The options never list credentials: enrolled keys hold resident credentials and find their
@@ -37,7 +37,7 @@ public sealed class LoginService(
     }
 
     /// <summary>Finishes a login of the JSON API (the CLI): a session whose bearer token the answer carries.</summary>
-    public async Task<Outcome<LoginResponse>> FinishAsync(LoginRequest request, string? client, CancellationToken cancellationToken)
+    public async Task<Outcome<LoginResponse>> FinishForCliAsync(LoginRequest request, string? client, CancellationToken cancellationToken)
     {
         var login = await FinishAsync(request, SessionKinds.Cli, client, cancellationToken);
         return login.Succeeded
@@ -45,11 +45,15 @@ public sealed class LoginService(
             : login.Problem;
     }
 
+    /// <summary>Finishes a login in the browser: the user and the browser session, which the page puts in a cookie.</summary>
+    public Task<Outcome<LoggedIn>> FinishForBrowserAsync(LoginRequest request, string? client, CancellationToken cancellationToken) =>
+        FinishAsync(request, SessionKinds.Browser, client, cancellationToken);
+
     /// <summary>
     /// Finishes a login for a session of <paramref name="kind"/> (one of <see cref="SessionKinds"/>): the same checks
     /// whoever holds the session, so a key is the same thing to the browser and to the CLI.
     /// </summary>
-    public async Task<Outcome<LoggedIn>> FinishAsync(LoginRequest request, string kind, string? client, CancellationToken cancellationToken)
+    private async Task<Outcome<LoggedIn>> FinishAsync(LoginRequest request, string kind, string? client, CancellationToken cancellationToken)
     {
         var ceremony = await ceremonies.ConsumeAsync(request.Ceremony, CeremonyKinds.Login, cancellationToken);
         if (!ceremony.Succeeded) return ceremony.Problem;
@@ -83,7 +87,7 @@ public sealed class LoginService(
 
         // Locked by an earlier regression: whatever counter it shows now, the copy and the original look alike.
         if (stored.LockedAt is not null)
-            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, CredentialService.Locked, cancellationToken);
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, Problems.CredentialLocked, cancellationToken);
 
         // A counter that does not move forward means a second key holds this credential's private key: the key is
         // locked until an administrator looks (the audit record has both counters).
@@ -91,16 +95,16 @@ public sealed class LoginService(
         {
             await credentials.LockAsync(stored.Id, user.Email, stored.SignCount, result.SignCount, client, cancellationToken);
             return failures.Logged(AuditEventTypes.CloneSuspected, user.Email,
-                CredentialService.Locked with { Reason = $"sign counter went from {stored.SignCount} to {result.SignCount}; credential locked" });
+                Problems.CredentialLocked with { Reason = $"sign counter went from {stored.SignCount} to {result.SignCount}; credential locked" });
         }
 
         // The key is good and its holder verified: a disabled user may know why they cannot log in.
         if (user.DisabledAt is not null)
-            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, UserService.Disabled, cancellationToken);
+            return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, Problems.UserDisabled, cancellationToken);
 
         // The counter moves and the session starts in one transaction, unless the key changed since it was read
         // above (another login moved its counter, or it was revoked or locked).
-        var session = await sessions.CreateAsync(user, stored, result.SignCount, kind, client, cancellationToken);
+        var session = await transaction.CommitAsync(user, stored, result.SignCount, kind, client, cancellationToken);
         if (!session.Succeeded)
             return await failures.RefuseAsync(AuditEventTypes.LoginFailed, user.Email, client, session.Problem, cancellationToken);
         return new LoggedIn(user, session.Value);

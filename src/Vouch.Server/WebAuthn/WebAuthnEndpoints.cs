@@ -23,11 +23,14 @@ public static class WebAuthnEndpoints
             RPID = options.RelyingPartyId,
             RPName = "Vouch",
             Origins = new HashSet<string>(StringComparer.Ordinal) { options.Origin },
-            TimestampDriftTolerance = 300_000,
+            // Milliseconds (5 minutes) that a timestamp in an attestation statement may differ from this server's
+            // clock: Fido2 checks it only in formats that carry one (android-safetynet), whose clocks are not ours.
+            TimestampDriftTolerance = (int)TimeSpan.FromMinutes(5).TotalMilliseconds,
         }));
         services.AddSingleton<CeremonyStore>();
         services.AddSingleton<CeremonyFailures>();
         services.AddSingleton<EnrollmentService>();
+        services.AddSingleton<LoginTransaction>();
         services.AddSingleton<LoginService>();
         services.AddPerClientRateLimit(RateLimitPolicy, options.CeremoniesPerMinute);
         return services;
@@ -46,7 +49,7 @@ public static class WebAuthnEndpoints
         ceremonies.MapPost(ApiRoutes.LoginOptions, async (LoginOptionsRequest? request, HttpContext context, LoginService login) =>
             ApiResults.Answer(await login.BeginAsync(context.RequestAborted), ProtocolJsonContext.Default.CeremonyOptionsResponse));
         ceremonies.MapPost(ApiRoutes.Login, async (LoginRequest request, HttpContext context, LoginService login) =>
-            ApiResults.Answer(await login.FinishAsync(request, context.ClientAddress(), context.RequestAborted),
+            ApiResults.Answer(await login.FinishForCliAsync(request, context.ClientAddress(), context.RequestAborted),
                 ProtocolJsonContext.Default.LoginResponse));
         return endpoints;
     }

@@ -17,6 +17,14 @@ public sealed class ServerSettingsTests
         return ServerSettings.Resolve(options);
     }
 
+    [Fact]
+    public void Every_setting_name_is_a_property_of_the_options_the_configuration_binds()
+    {
+        var properties = typeof(VouchServerOptions).GetProperties().Select(p => p.Name).Order().ToList();
+
+        Assert.Equal(properties, SettingNames.All.Select(s => s.Key).Order().ToList());
+    }
+
     [Theory]
     [InlineData("http://localhost:8080")]
     [InlineData("http://vouch.localhost:8080")]

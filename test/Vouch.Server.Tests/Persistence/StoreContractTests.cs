@@ -6,12 +6,12 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Vouch.Server.Secrets;
 using Vouch.Server;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Protocol;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
@@ -962,7 +962,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         // The administrator revokes the key between the login's assertion check and its session.
         await credentials.RevokeAsync(CredentialService.FormatId(keys[0]), "admin:alice", CancellationToken.None);
 
-        var created = await sessions.CreateAsync(alice, checkedKey, 7, SessionKinds.Cli, null, CancellationToken.None);
+        var created = await new LoginTransaction(factory, sessions, Time).CommitAsync(alice, checkedKey, 7, SessionKinds.Cli, null, CancellationToken.None);
 
         Assert.Equal(ErrorCodes.WebAuthnFailed, created.Problem?.Code);
         await using var after = factory.CreateDbContext();
@@ -980,8 +980,9 @@ public abstract class StoreContractTests : IAsyncLifetime
         await using (var db = factory.CreateDbContext())
             checkedKey = await db.Credentials.AsNoTracking().SingleAsync(c => c.Id == keys[0]);
 
-        var first = await sessions.CreateAsync(alice, checkedKey, 1, SessionKinds.Cli, null, CancellationToken.None);
-        var second = await sessions.CreateAsync(alice, checkedKey, 2, SessionKinds.Cli, null, CancellationToken.None);
+        var login = new LoginTransaction(factory, sessions, Time);
+        var first = await login.CommitAsync(alice, checkedKey, 1, SessionKinds.Cli, null, CancellationToken.None);
+        var second = await login.CommitAsync(alice, checkedKey, 2, SessionKinds.Cli, null, CancellationToken.None);
 
         Assert.True(first.Succeeded, first.Problem?.Description);
         Assert.Equal(ErrorCodes.WebAuthnFailed, second.Problem?.Code);

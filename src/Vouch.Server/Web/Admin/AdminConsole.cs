@@ -1,8 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Vouch.Protocol;
 using Vouch.Server.Audit;
-using Vouch.Server.Oidc;
 using Vouch.Server.Keys;
+using Vouch.Server.Oidc;
 using Vouch.Server.Sessions;
 using Vouch.Server.Users;
 
@@ -11,7 +11,7 @@ namespace Vouch.Server.Web.Admin;
 /// <summary>The administrator acting in the browser, as the audit log names them: <c>admin:EMAIL</c>.</summary>
 public sealed record Administrator(string Email)
 {
-    public string Actor => "admin:" + Email;
+    public string Actor => AuditActors.Administrator(Email);
 
     /// <summary>The administrator of this request's browser session (the policy has checked them).</summary>
     public static Administrator Of(HttpContext context) =>
@@ -70,7 +70,7 @@ public sealed class AdminConsole(
     public Task<Outcome<CredentialRevocation>> RevokeKeyAsync(Administrator admin, string id, CancellationToken cancellationToken) =>
         credentials.RevokeAsync(id, admin.Actor, cancellationToken);
 
-    public Task<IReadOnlyList<LiveSession>> SessionsAsync(CancellationToken cancellationToken) => sessions.ListLiveAsync(cancellationToken);
+    public Task<IReadOnlyList<LiveSession>> SessionsAsync(CancellationToken cancellationToken) => sessions.ListAllLiveAsync(cancellationToken);
 
     /// <summary>Revokes one session; the answer says whether it was still live.</summary>
     public async Task<Outcome<int>> RevokeSessionAsync(Administrator admin, Guid id, CancellationToken cancellationToken)

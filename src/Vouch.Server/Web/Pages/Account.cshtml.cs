@@ -134,6 +134,6 @@ public sealed class AccountModel(
         Email = Session.User.Email;
         CurrentSession = Session.Session.Id;
         Keys = await credentials.ListOwnAsync(Session.User.Id, HttpContext.RequestAborted);
-        Sessions = await sessions.ListLiveAsync(Session.User.Id, HttpContext.RequestAborted);
+        Sessions = await sessions.ListLiveOfUserAsync(Session.User.Id, HttpContext.RequestAborted);
     }
 }

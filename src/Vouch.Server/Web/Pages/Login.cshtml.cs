@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Vouch.Protocol;
-using Vouch.Server.Sessions;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Web.Pages;
@@ -39,7 +38,7 @@ public sealed class LoginModel(LoginService login) : PageModel
         }
         if (request is null) return Refuse(new Problem(ErrorCodes.InvalidRequest, "the request is malformed"));
 
-        var loggedIn = await login.FinishAsync(request, SessionKinds.Browser, HttpContext.ClientAddress(), HttpContext.RequestAborted);
+        var loggedIn = await login.FinishForBrowserAsync(request, HttpContext.ClientAddress(), HttpContext.RequestAborted);
         if (!loggedIn.Succeeded) return Refuse(loggedIn.Problem);
         await BrowserSessions.SignInAsync(HttpContext, loggedIn.Value);
         return Json(new JsonObject { ["redirect"] = LocalOrAccount(returnUrl) }.ToJsonString());

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
 
-namespace Vouch.Server.Users;
+namespace Vouch.Server.Secrets;
 
 /// <summary>
 /// Random bearer secrets (invite codes, session tokens): a readable prefix and 24 random bytes, base64url. Only
