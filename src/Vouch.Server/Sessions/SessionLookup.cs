@@ -3,7 +3,6 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 using Vouch.Server.Persistence;
-using Vouch.Server.Users;
 
 namespace Vouch.Server.Sessions;
 

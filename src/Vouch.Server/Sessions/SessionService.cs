@@ -4,7 +4,6 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Secrets;
-using Vouch.Server.Users;
 
 namespace Vouch.Server.Sessions;
 

@@ -247,7 +247,7 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
                     b.ToTable("invites", (string)null);
                 });
 
-            modelBuilder.Entity("Vouch.Server.Users.UserRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Persistence.UserRecord", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -353,7 +353,7 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
                     b.ToTable("ceremonies", (string)null);
                 });
 
-            modelBuilder.Entity("Vouch.Server.WebAuthn.CredentialRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Users.CredentialRecord", b =>
                 {
                     b.Property<byte[]>("Id")
                         .HasColumnType("bytea")
@@ -426,16 +426,16 @@ namespace Vouch.Server.Persistence.Migrations.Postgres
 
             modelBuilder.Entity("Vouch.Server.Sessions.SessionRecord", b =>
                 {
-                    b.HasOne("Vouch.Server.Users.UserRecord", null)
+                    b.HasOne("Vouch.Server.Persistence.UserRecord", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Vouch.Server.WebAuthn.CredentialRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Users.CredentialRecord", b =>
                 {
-                    b.HasOne("Vouch.Server.Users.UserRecord", null)
+                    b.HasOne("Vouch.Server.Persistence.UserRecord", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)

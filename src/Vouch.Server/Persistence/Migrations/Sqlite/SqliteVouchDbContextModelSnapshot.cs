@@ -242,7 +242,7 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                     b.ToTable("invites", (string)null);
                 });
 
-            modelBuilder.Entity("Vouch.Server.Users.UserRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Persistence.UserRecord", b =>
                 {
                     b.Property<Guid>("Id")
                         .ValueGeneratedOnAdd()
@@ -348,7 +348,7 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
                     b.ToTable("ceremonies", (string)null);
                 });
 
-            modelBuilder.Entity("Vouch.Server.WebAuthn.CredentialRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Users.CredentialRecord", b =>
                 {
                     b.Property<byte[]>("Id")
                         .HasColumnType("BLOB")
@@ -421,16 +421,16 @@ namespace Vouch.Server.Persistence.Migrations.Sqlite
 
             modelBuilder.Entity("Vouch.Server.Sessions.SessionRecord", b =>
                 {
-                    b.HasOne("Vouch.Server.Users.UserRecord", null)
+                    b.HasOne("Vouch.Server.Persistence.UserRecord", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("Vouch.Server.WebAuthn.CredentialRecord", b =>
+            modelBuilder.Entity("Vouch.Server.Users.CredentialRecord", b =>
                 {
-                    b.HasOne("Vouch.Server.Users.UserRecord", null)
+                    b.HasOne("Vouch.Server.Persistence.UserRecord", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)

@@ -1,4 +1,4 @@
-namespace Vouch.Server.Users;
+namespace Vouch.Server.Persistence;
 
 /// <summary>A person who may log in: created by enrolling with an invite.</summary>
 public sealed class UserRecord

@@ -1,4 +1,4 @@
-namespace Vouch.Server.WebAuthn;
+namespace Vouch.Server.Users;
 
 /// <summary>An enrolled security key: its credential id, COSE public key and the last sign counter seen.</summary>
 public sealed class CredentialRecord
