@@ -1,14 +1,11 @@
 using System.CommandLine;
-using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Vouch.Server.Audit;
 using Vouch.Server.Hosting;
 using Vouch.Server.Keys;
 using Vouch.Server.Persistence;
 using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
-using Vouch.Server.Users;
 
 namespace Vouch.Server.Admin;
 
@@ -56,40 +53,19 @@ internal static class AdminServices
         }
 
         var collection = new ServiceCollection()
-            .AddSingleton(TimeProvider.System)
             .AddSingleton(context)
-            .AddVouchPersistence(database)
-            .AddVouchAudit(keyEncryptionKey)
-            .AddVouchUsers()
-            .AddVouchSessions(new SessionLimits())
-            .AddVouchKeys(new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), keyEncryptionKey);
+            .AddVouchCore(database, keyEncryptionKey, new KeyPolicy(TimeSpan.FromDays(options.Value.KeyRotationDays)), new SessionLimits());
         // A feature service can be the handler itself; otherwise the handler is the command's own class.
         collection.TryAddTransient<THandler>();
         await using var services = collection.BuildServiceProvider();
-        try
+        var opened = await CommandFailures.RunAsync(context, async () =>
         {
             await services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
-        }
-        catch (DbException e)
-        {
-            context.Error.WriteLine($"vouch-server: cannot open {database.Display}: {e.Message}");
-            return ExitCodes.DatabaseUnavailable;
-        }
-        try
-        {
-            return await run(services.GetRequiredService<THandler>());
-        }
-        catch (KeyEncryptionKeyMismatchException e)
-        {
-            // Another key-encryption key (a development one, say) pointed at this database: change nothing.
-            context.Error.WriteLine($"vouch-server: {e.Message}");
-            return ExitCodes.BadConfiguration;
-        }
-        catch (DbException e)
-        {
-            // The database went away mid-command (a restart, a killed connection): one line, not a stack trace.
-            context.Error.WriteLine($"vouch-server: lost the database {database.Display}: {e.Message}");
-            return ExitCodes.DatabaseUnavailable;
-        }
+            return ExitCodes.Ok;
+        }, e => $"cannot open {database.Display}: {e.Message}");
+        if (opened != ExitCodes.Ok) return opened;
+        // The database may go away mid-command (a restart, a killed connection): one line, not a stack trace.
+        return await CommandFailures.RunAsync(context, () => run(services.GetRequiredService<THandler>()),
+            e => $"lost the database {database.Display}: {e.Message}");
     }
 }

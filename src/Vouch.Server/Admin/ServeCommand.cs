@@ -1,8 +1,6 @@
 using System.CommandLine;
-using System.Data.Common;
 using Microsoft.AspNetCore.Builder;
 using Vouch.Server.Hosting;
-using Vouch.Server.Keys;
 using Vouch.Server.Secrets;
 
 namespace Vouch.Server.Admin;
@@ -69,26 +67,21 @@ internal static class ServeCommand
         }
 
         await using var app = ServerApplication.Build(settings.Value, kek.Value);
-        try
+        var started = await CommandFailures.RunAsync(context, async () =>
         {
-            await ServerApplication.StartAsync(app, cancellationToken);
-        }
-        catch (DbException e)
-        {
-            context.Error.WriteLine($"vouch-server: cannot open {settings.Value.Database.Display}: {e.Message}");
-            return ExitCodes.DatabaseUnavailable;
-        }
-        catch (KeyEncryptionKeyMismatchException e)
-        {
-            context.Error.WriteLine($"vouch-server: {e.Message}");
-            return ExitCodes.BadConfiguration;
-        }
-        catch (IOException e)
-        {
-            // Most often the listen address is already in use.
-            context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {e.Message}");
-            return ExitCodes.BadConfiguration;
-        }
+            try
+            {
+                await ServerApplication.StartAsync(app, cancellationToken);
+                return ExitCodes.Ok;
+            }
+            catch (IOException e)
+            {
+                // Most often the listen address is already in use.
+                context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {e.Message}");
+                return ExitCodes.BadConfiguration;
+            }
+        }, e => $"cannot open {settings.Value.Database.Display}: {e.Message}");
+        if (started != ExitCodes.Ok) return started;
 
         PrintReady(context, settings.Value, app.Urls);
         await app.WaitForShutdownAsync(cancellationToken);

@@ -14,7 +14,6 @@ using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
 using Vouch.Server.Secrets;
 using Vouch.Server.Sessions;
-using Vouch.Server.Users;
 using Vouch.Server.Web;
 using Vouch.Server.WebAuthn;
 
@@ -55,7 +54,6 @@ public static class ServerApplication
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
 
         builder.Services
-            .AddSingleton(TimeProvider.System)
             .AddSingleton(settings)
             .Configure<RateLimiterOptions>(limiter =>
             {
@@ -66,11 +64,7 @@ public static class ServerApplication
                     return new ValueTask(ErrorResponses.WriteAsync(rejected.HttpContext, problem.Status, problem.Code, problem.Description));
                 };
             })
-            .AddVouchPersistence(settings.Database)
-            .AddVouchAudit(keyEncryptionKey)
-            .AddVouchUsers()
-            .AddVouchSessions(settings.Sessions)
-            .AddVouchKeys(settings.Keys, keyEncryptionKey)
+            .AddVouchCore(settings.Database, keyEncryptionKey, settings.Keys, settings.Sessions)
             .AddVouchKeyRotation()
             .AddVouchOidc(settings.Oidc)
             .AddVouchWebAuthn(settings.WebAuthn)
