@@ -5,7 +5,6 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Sessions;
-using Vouch.Server.WebAuthn;
 
 namespace Vouch.Server.Users;
 
@@ -21,12 +20,9 @@ public sealed record CredentialSummary(
         new(CredentialService.FormatId(key.Id), email, key.AaGuid, key.CreatedAt, key.LastUsedAt, key.RevokedAt, key.RevokedBy, key.LockedAt);
 }
 
-/// <summary>
-/// One of a user's own live keys as the account page shows it: <see cref="Model"/> is the model's name when the
-/// AAGUID is one this build knows, else null (the page then shows the AAGUID).
-/// </summary>
+/// <summary>One of a user's own live keys as the account page shows it (the page names its model from <see cref="AaGuid"/>).</summary>
 public sealed record AccountKey(
-    string Id, string? Name, Guid AaGuid, string? Model, DateTimeOffset AddedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? LockedAt);
+    string Id, string? Name, Guid AaGuid, DateTimeOffset AddedAt, DateTimeOffset? LastUsedAt, DateTimeOffset? LockedAt);
 
 /// <summary>What revoking a key did: <see cref="Changed"/> is false when it already was revoked.</summary>
 public sealed record CredentialRevocation(CredentialSummary Credential, bool Changed, int SessionsRevoked);
@@ -137,7 +133,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         await using var db = factory.CreateDbContext();
         var keys = await db.Credentials.AsNoTracking().Where(c => c.UserId == userId && c.RevokedAt == null).ToListAsync(cancellationToken);
         return keys.OrderBy(k => k.CreatedAt)
-            .Select(k => new AccountKey(FormatId(k.Id), k.Name, k.AaGuid, ShippedAttestation.ModelName(k.AaGuid), k.CreatedAt, k.LastUsedAt, k.LockedAt))
+            .Select(k => new AccountKey(FormatId(k.Id), k.Name, k.AaGuid, k.CreatedAt, k.LastUsedAt, k.LockedAt))
             .ToList();
     }
 
@@ -163,7 +159,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
                 Actor = actor,
                 Data = new Dictionary<string, string> { ["credential_id"] = id, ["email"] = email, ["name"] = name ?? "" },
             });
-            return new AccountKey(id, key.Name, key.AaGuid, ShippedAttestation.ModelName(key.AaGuid), key.CreatedAt, key.LastUsedAt, key.LockedAt);
+            return new AccountKey(id, key.Name, key.AaGuid, key.CreatedAt, key.LastUsedAt, key.LockedAt);
         }, cancellationToken);
     }
 

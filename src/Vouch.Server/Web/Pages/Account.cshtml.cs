@@ -27,6 +27,9 @@ public sealed class AccountModel(
 
     public IReadOnlyList<AccountKey> Keys { get; private set; } = [];
 
+    /// <summary>The name of <paramref name="key"/>'s model when this build knows its AAGUID, else null (the page then shows the AAGUID).</summary>
+    public static string? ModelName(AccountKey key) => ShippedAttestation.ModelName(key.AaGuid);
+
     public IReadOnlyList<SessionRecord> Sessions { get; private set; } = [];
 
     /// <summary>The record id of this browser's own session, to mark it in the list.</summary>
