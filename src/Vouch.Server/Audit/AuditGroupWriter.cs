@@ -14,7 +14,7 @@ internal sealed record ChainHead(long Sequence, string Hash, string? KeyEncrypti
 /// connection, it takes the append lock (PostgreSQL's advisory lock; SQLite's write lock with <c>BEGIN IMMEDIATE</c>),
 /// reads the head, lets the caller chain the records on it, inserts them and commits. Through EF Core the group
 /// commit cost a sixth of the server's CPU per issued token (a context, change tracking, SaveChanges' command
-/// building); the rows and the lock are exactly those of <see cref="AuditLog.AppendAsync"/>, so both kinds of
+/// building); the rows and the lock are exactly those of <see cref="AuditLog.StageAppendAsync"/>, so both kinds of
 /// appender, on any instance, keep one chain. Errors are the provider's own: <see cref="Conflicts"/> and
 /// <see cref="DatabaseOutages"/> recognize them.
 /// </summary>
@@ -40,7 +40,7 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
     /// Appends the records that <paramref name="chain"/> makes on the head it is given (under the lock, so no other
     /// appender moves it meanwhile), in one transaction; if <paramref name="chain"/> throws, nothing is written.
     /// </summary>
-    public Task AppendAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain) =>
+    public Task StageAppendAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain) =>
         database.Provider == DatabaseProvider.Sqlite ? AppendOnSqliteAsync(chain) : AppendOnPostgresAsync(chain);
 
     private async Task AppendOnSqliteAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
@@ -51,7 +51,7 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
         var appended = false;
         try
         {
-            await _sqlite.AppendAsync(chain);
+            await _sqlite.StageAppendAsync(chain);
             appended = true;
         }
         finally
@@ -101,7 +101,7 @@ internal sealed class AuditGroupWriter(DatabaseSettings database)
             }
         }
 
-        public async Task AppendAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
+        public async Task StageAppendAsync(Func<ChainHead?, IReadOnlyList<AuditRecord>> chain)
         {
             // Not deferred: BEGIN IMMEDIATE takes the write lock before the head is read, as EF Core's transactions do.
             await using var transaction = _connection.BeginTransaction(deferred: false);

@@ -7,7 +7,7 @@ using Vouch.Server.Secrets;
 namespace Vouch.Server.Audit;
 
 /// <summary>
-/// Appends events to the audit log, chained with HMAC-SHA256 under the <see cref="AuditKey"/>. <see cref="AppendAsync"/> adds to a caller's unit of work so an event
+/// Appends events to the audit log, chained with HMAC-SHA256 under the <see cref="AuditKey"/>. <see cref="StageAppendAsync"/> adds to a caller's unit of work so an event
 /// is stored with the change it describes, or not at all. On PostgreSQL, where several instances append at once,
 /// appenders take turns (a transaction-scoped advisory lock held until their commit) instead of colliding on the
 /// next sequence number; on SQLite the database's own write lock orders them, and a busy file is retried.
@@ -29,7 +29,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
 
     /// <summary>Stages <paramref name="entries"/> on <paramref name="db"/>; they are written by its next SaveChanges.</summary>
     /// <exception cref="KeyEncryptionKeyMismatchException">The log is keyed with another key-encryption key.</exception>
-    public async Task AppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
+    public async Task StageAppendAsync(VouchDbContext db, CancellationToken cancellationToken, params IReadOnlyList<AuditEntry> entries)
     {
         var auditKey = key ?? throw MissingKey();
         // Entries staged earlier on this unit of work come last in the chain (a change and its consequences,
@@ -135,7 +135,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
                 var entries = group.SelectMany(p => p.Entries).ToList();
                 await Conflicts.RetryAsync(async () =>
                 {
-                    await _groupWriter.AppendAsync(head => Chain(key!, head, entries));
+                    await _groupWriter.StageAppendAsync(head => Chain(key!, head, entries));
                     return true;
                 }, CancellationToken.None);
             }
@@ -198,7 +198,7 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
         Conflicts.InTransactionAsync(factory, async db =>
         {
             if (await LockAndReadHeadAsync(db, cancellationToken) is not { KeyEncryptionKeyId: null } head) return false;
-            await AppendAsync(db, cancellationToken, new AuditEntry
+            await StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.AuditKeyed, Actor = AuditActors.System,
                 Data = new Dictionary<string, string> { ["unkeyed_records"] = head.Sequence.ToString(CultureInfo.InvariantCulture) },

@@ -105,7 +105,7 @@ public sealed class KeyStore(VouchDbContextFactory factory, AuditLog audit, Time
             var changes = new List<AuditEntry>();
             RemoveUnusableNextKeys(db, records, now, changes, actor);
             var result = change(db, records, now, changes);
-            if (changes.Count > 0) await audit.AppendAsync(db, cancellationToken, changes);
+            if (changes.Count > 0) await audit.StageAppendAsync(db, cancellationToken, changes);
             return (result, changes);
         }, cancellationToken);
 

@@ -44,7 +44,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// <summary>As <see cref="CreateAsync(UserRecord, byte[], string?, CancellationToken)"/>, for a session of <paramref name="kind"/> (one of <see cref="SessionKinds"/>).</summary>
     public async Task<Outcome<CreatedSession>> CreateAsync(UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
     {
-        var created = await Conflicts.InTransactionAsync(factory, db => StageAsync(db, user, credentialId, kind, client, cancellationToken), cancellationToken);
+        var created = await Conflicts.InTransactionAsync(factory, db => StageCreateAsync(db, user, credentialId, kind, client, cancellationToken), cancellationToken);
         return created is not null ? created : Problems.UserDisabled;
     }
 
@@ -53,7 +53,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// <paramref name="user"/> and its audit record, locking the user's row as <see cref="CreateAsync(UserRecord, byte[], string?, CancellationToken)"/>
     /// explains; null, with nothing staged, when the user is disabled. The session exists once the caller commits.
     /// </summary>
-    public async Task<CreatedSession?> StageAsync(VouchDbContext db, UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
+    public async Task<CreatedSession?> StageCreateAsync(VouchDbContext db, UserRecord user, byte[] credentialId, string kind, string? client, CancellationToken cancellationToken)
     {
         var enabled = await db.Users.Where(u => u.Id == user.Id && u.DisabledAt == null)
             .ExecuteUpdateAsync(u => u.SetProperty(x => x.DisabledAt, x => x.DisabledAt), cancellationToken);
@@ -66,7 +66,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
             CreatedAt = now, ExpiresAt = now + Lifetime,
         };
         db.Sessions.Add(session);
-        await audit.AppendAsync(db, cancellationToken, new AuditEntry
+        await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
         {
             Type = AuditEventTypes.LoginSucceeded, Actor = AuditActors.User(user.Email), ClientAddress = client,
             // The session's id (not its token) lets an administrator revoke it.
@@ -157,7 +157,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         }
         if (live.Count > 0)
         {
-            await audit.AppendAsync(db, cancellationToken, live.Select(s => new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, live.Select(s => new AuditEntry
             {
                 Type = AuditEventTypes.SessionRevoked, Actor = actor,
                 Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },

@@ -81,7 +81,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             var key = await db.Credentials.SingleAsync(c => c.Id == credentialId, cancellationToken);
             key.LockedAt ??= StoredTime.Now(time);
             key.Version = Guid.NewGuid();
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.CloneSuspected, Actor = AuditActors.User(email), ClientAddress = client,
                 Data = new Dictionary<string, string>
@@ -110,7 +110,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
 
             key.LockedAt = null;
             key.Version = Guid.NewGuid();
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.CredentialUnlocked,
                 Actor = actor,
@@ -153,7 +153,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             if (key is null) return NoSuchCredential(id);
             key.Name = name;
             var email = await db.Users.Where(u => u.Id == userId).Select(u => u.Email).SingleAsync(cancellationToken);
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.CredentialRenamed,
                 Actor = actor,
@@ -180,7 +180,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
             var key = live.SingleOrDefault(k => k.Id.AsSpan().SequenceEqual(credentialId));
             if (key is null) return NoSuchCredential(id);
             if (live.Count == 1 && !confirmLast) return LastKeyNeedsConfirmation;
-            return await RevokeAsync(db, key, actor, cancellationToken);
+            return await StageRevokeAsync(db, key, actor, cancellationToken);
         }, cancellationToken);
     }
 
@@ -197,12 +197,12 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         {
             var key = await db.Credentials.SingleOrDefaultAsync(c => c.Id == credentialId, cancellationToken);
             if (key is null) return NoSuchCredential(id);
-            return await RevokeAsync(db, key, actor, cancellationToken);
+            return await StageRevokeAsync(db, key, actor, cancellationToken);
         }, cancellationToken);
     }
 
     /// <summary>Stages on <paramref name="db"/> the revocation of <paramref name="key"/> (tracked) and of the sessions it opened, audited.</summary>
-    private async Task<CredentialRevocation> RevokeAsync(VouchDbContext db, CredentialRecord key, string actor, CancellationToken cancellationToken)
+    private async Task<CredentialRevocation> StageRevokeAsync(VouchDbContext db, CredentialRecord key, string actor, CancellationToken cancellationToken)
     {
         var id = FormatId(key.Id);
         var email = await db.Users.Where(u => u.Id == key.UserId).Select(u => u.Email).SingleAsync(cancellationToken);
@@ -212,7 +212,7 @@ public sealed class CredentialService(VouchDbContextFactory factory, AuditLog au
         key.RevokedBy = actor;
         // A login with this key that read it before now then fails to store its counter, and is refused.
         key.Version = Guid.NewGuid();
-        await audit.AppendAsync(db, cancellationToken, new AuditEntry
+        await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
         {
             Type = AuditEventTypes.CredentialRevoked,
             Actor = actor,

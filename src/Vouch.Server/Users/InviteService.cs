@@ -70,7 +70,7 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
         var existing = await Conflicts.InTransactionAsync(factory, async db =>
         {
             db.Invites.Add(invite);
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.InviteCreated,
                 Actor = actor,
@@ -117,7 +117,7 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
             }
             invite.RevokedAt = now;
             invite.RevokedBy = actor;
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.InviteRevoked,
                 Actor = actor,
@@ -161,7 +161,7 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
     /// Marks the invite used inside the caller's transaction; false when a concurrent enrollment claimed it first,
     /// in which case the caller's change must not land.
     /// </summary>
-    public async Task<bool> ClaimAsync(VouchDbContext db, Guid inviteId, CancellationToken cancellationToken)
+    public async Task<bool> StageClaimAsync(VouchDbContext db, Guid inviteId, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
         var claimed = await db.Invites

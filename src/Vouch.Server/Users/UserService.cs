@@ -99,7 +99,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
             if (!admin && !await db.Users.AnyAsync(u => u.IsAdmin && u.Id != user.Id, cancellationToken)) return LastAdministrator(email);
 
             user.IsAdmin = admin;
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = admin ? AuditEventTypes.UserPromoted : AuditEventTypes.UserDemoted,
                 Actor = actor,
@@ -117,7 +117,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
 
             user.DisabledAt = disable ? StoredTime.Now(time) : null;
             user.DisabledBy = disable ? actor : null;
-            await audit.AppendAsync(db, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
             {
                 Type = disable ? AuditEventTypes.UserDisabled : AuditEventTypes.UserEnabled,
                 Actor = actor,

@@ -95,7 +95,7 @@ public sealed class EnrollmentService(
             if (user?.DisabledAt is not null) return new Refusal(Problems.UserDisabled, Audited: true);
             if (user is not null && !original.User.Id.AsSpan().SequenceEqual(user.Id.ToByteArray()))
                 return new Refusal(new Problem(ErrorCodes.InvalidCeremony, "another enrollment for this email finished first; start again") { Reason = "user handle of a concurrent first enrollment" }, Audited: false);
-            if (!await invites.ClaimAsync(write, invite.Id, cancellationToken)) return new Refusal(InviteService.AlreadyUsed, Audited: false);
+            if (!await invites.StageClaimAsync(write, invite.Id, cancellationToken)) return new Refusal(InviteService.AlreadyUsed, Audited: false);
             var now = StoredTime.Now(time);
             if (user is null)
             {
@@ -125,7 +125,7 @@ public sealed class EnrollmentService(
                 ["aaguid"] = credential.AaGuid.ToString(),
             };
             if (user.IsAdmin && write.Entry(user).State == EntityState.Added) enrolled["administrator"] = "first user";
-            await audit.AppendAsync(write, cancellationToken, new AuditEntry
+            await audit.StageAppendAsync(write, cancellationToken, new AuditEntry
             {
                 Type = AuditEventTypes.Enrolled, Actor = AuditActors.User(invite.Email), ClientAddress = client, Data = enrolled,
             });

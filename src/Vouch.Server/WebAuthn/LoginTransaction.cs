@@ -31,7 +31,7 @@ public sealed class LoginTransaction(VouchDbContextFactory factory, SessionServi
         {
             // The session first: its audit append takes the lock that orders writers (on PostgreSQL) before this
             // transaction locks the key's row, in the order every audited change takes them.
-            if (await sessions.StageAsync(db, user, key.Id, kind, client, cancellationToken) is not { } session) return Problems.UserDisabled;
+            if (await sessions.StageCreateAsync(db, user, key.Id, kind, client, cancellationToken) is not { } session) return Problems.UserDisabled;
             var moved = await db.Credentials
                 .Where(c => c.Id == key.Id && c.Version == key.Version && c.RevokedAt == null && c.LockedAt == null)
                 .ExecuteUpdateAsync(c => c

@@ -1005,7 +1005,7 @@ public abstract class StoreContractTests : IAsyncLifetime
 
         Assert.Equal(ErrorCodes.InvalidInvite, (await invites.FindUsableAsync(created.Code, CancellationToken.None)).Problem!.Code);
         await using var db = factory.CreateDbContext();
-        Assert.False(await invites.ClaimAsync(db, created.Invite.Id, CancellationToken.None));
+        Assert.False(await invites.StageClaimAsync(db, created.Invite.Id, CancellationToken.None));
         Assert.Equal(InviteStates.Revoked, (await invites.ListAsync(CancellationToken.None)).Single().State);
     }
 
