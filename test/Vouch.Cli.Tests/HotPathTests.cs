@@ -199,7 +199,7 @@ public sealed class HotPathTests : IAsyncLifetime
         "session with a non-ASCII email" => Session("ålice@exämple.com", null),
         "session the server could not confirm" => Session("alice@example.com", "https://vouch.example.com could not be reached (connection refused)"),
         AgentErrors.NotLoggedIn => AgentResponse.Fail(AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage),
-        AgentErrors.UserDisabled => AgentResponse.Fail(AgentErrors.UserDisabled, VouchServerClient.DisabledMessage),
+        AgentErrors.UserDisabled => AgentResponse.Fail(AgentErrors.UserDisabled, "your Vouch account is disabled; ask your administrator"),
         AgentErrors.AwsRefused => AgentResponse.Fail(AgentErrors.AwsRefused, "AWS STS refused AssumeRoleWithWebIdentity: AccessDenied: not authorized"),
         AgentErrors.Busy => AgentResponse.Fail(AgentErrors.Busy, "the vouch agent is answering 256 requests already: try again"),
         _ => AgentResponse.Fail(AgentErrors.Internal, "the agent failed: InvalidOperationException; see its log"),
