@@ -24,15 +24,16 @@ internal static class AgentWire
         if (request.ExpiresAt is not null || request.Op is null || !IsPlain(request.Op) || !IsPlain(request.Server) || !IsPlain(request.Session) || !IsPlain(request.Email)
             || !IsPlain(request.Audience) || !IsPlain(request.Role) || !IsPlain(request.Region) || !IsPlain(request.StsEndpoint))
             return Written(request);
-        var line = new System.Text.StringBuilder(256).Append("{\"op\":\"").Append(request.Op).Append('"');
-        Plain(line, "server", request.Server);
-        Plain(line, "session", request.Session);
-        Plain(line, "email", request.Email);
-        Plain(line, "audience", request.Audience);
-        Plain(line, "role", request.Role);
-        if (request.DurationSeconds is { } duration) line.Append(",\"duration\":").Append(duration.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        Plain(line, "region", request.Region);
-        Plain(line, "sts_endpoint", request.StsEndpoint);
+        var line = new System.Text.StringBuilder(256).Append("{\"" + AgentFields.Op + "\":\"").Append(request.Op).Append('"');
+        Plain(line, AgentFields.Server, request.Server);
+        Plain(line, AgentFields.Session, request.Session);
+        Plain(line, AgentFields.Email, request.Email);
+        Plain(line, AgentFields.Audience, request.Audience);
+        Plain(line, AgentFields.Role, request.Role);
+        if (request.DurationSeconds is { } duration)
+            line.Append(",\"" + AgentFields.Duration + "\":").Append(duration.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Plain(line, AgentFields.Region, request.Region);
+        Plain(line, AgentFields.StsEndpoint, request.StsEndpoint);
         return System.Text.Encoding.ASCII.GetBytes(line.Append("}\n").ToString());
     }
 
@@ -55,7 +56,11 @@ internal static class AgentWire
         if (value is not null) line.Append(",\"").Append(name).Append("\":\"").Append(value).Append('"');
     }
 
-    /// <summary><see cref="Line"/> by <see cref="Utf8JsonWriter"/>, for any value.</summary>
+    /// <summary>
+    /// <see cref="Line"/> by <see cref="Utf8JsonWriter"/>, for any value. The names here and in <see cref="Response"/>
+    /// are <see cref="AgentFields"/> as UTF-8 literals (a literal costs nothing at start-up); AgentWireFieldTests checks
+    /// that every field is written and read by every path.
+    /// </summary>
     internal static byte[] Written(AgentRequest request)
     {
         var buffer = new ArrayBufferWriter<byte>(256);

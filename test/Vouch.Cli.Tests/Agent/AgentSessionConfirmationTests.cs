@@ -109,7 +109,8 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
 
         Assert.Equal(AgentErrors.NotLoggedIn, refused.Error);
         Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(refused).ExitCode);
-        Assert.Contains("(session_revoked): run 'vouch login'", refused.Message, StringComparison.Ordinal);
+        // The server's description as it is (it says what to do), then its code: docs/cli.md, "the server answers".
+        Assert.Equal("the session was revoked: run 'vouch login' (session_revoked)", refused.Message);
         Assert.Equal(AgentErrors.NotLoggedIn, status.Error);
     }
 
