@@ -38,7 +38,7 @@ internal static class StatusReport
         }
         else
         {
-            errors.WriteLine(response?.Message ?? AgentErrors.NotLoggedInMessage);
+            errors.WriteLine($"vouch: {response?.Message ?? AgentErrors.NotLoggedInMessage}");
         }
         return view.LoggedIn ? ExitCodes.Ok : ExitCodes.NotLoggedIn;
     }

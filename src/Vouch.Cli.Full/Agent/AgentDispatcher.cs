@@ -28,18 +28,42 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
                 state.End();
                 return session is null ? new AgentResponse { Ok = true } : await LogoutAsync(session, cancellationToken);
             case { Op: AgentOperations.Status }:
-                return session is null ? NoSessionAnswer() : await StatusAsync(session);
+                return session is null ? await NoSessionAnswerAsync() : await StatusAsync(session);
             case { Op: AgentOperations.Token }:
-                return session is null ? NoSessionAnswer() : await TokenAsync(session, request.Audience, cancellationToken);
+                return session is null ? await NoSessionAnswerAsync() : await TokenAsync(session, request.Audience, cancellationToken);
             case { Op: AgentOperations.Aws, Role: { } role, DurationSeconds: { } duration, Region: { } region }:
-                return session is null ? NoSessionAnswer() : await AwsAsync(session, region, request.StsEndpoint, role, duration);
+                return session is null ? await NoSessionAnswerAsync() : await AwsAsync(session, region, request.StsEndpoint, role, duration);
             default:
                 return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
         }
     }
 
-    /// <summary>Without a session: why the server ended the last one, if it did, else "not logged in".</summary>
-    private AgentResponse NoSessionAnswer() => state.EndedBecause ?? NoSession;
+    /// <summary>
+    /// Without a session: why the server ended the last one, if it did, else "not logged in". A disabled account is
+    /// asked about again (at most once per <see cref="SessionCheck.Interval"/>): once the server no longer says it is
+    /// disabled (its old session is refused as ended), the answer is "not logged in", which a new login mends.
+    /// </summary>
+    private async Task<AgentResponse> NoSessionAnswerAsync()
+    {
+        if (state.EndedBecause is not { } ended) return NoSession;
+        if (ended.Disabled is not { } disabled || state.Time.GetUtcNow() - ended.AskedAt <= SessionCheck.Interval) return ended.Answer;
+        var enabled = true;
+        try
+        {
+            await new VouchServerClient(connections, disabled.Server).GetSessionAsync(disabled.Token, lifetime);
+        }
+        catch (CliException e) when (e.Kind != FailureKind.NotLoggedIn)
+        {
+            // Still disabled, or the server cannot say (unreachable): the last word stands.
+            enabled = false;
+        }
+        catch (CliException)
+        {
+            // The session is refused as ended, no longer the account as disabled.
+        }
+        state.Rechecked(ended, enabled);
+        return enabled ? NoSession : ended.Answer;
+    }
 
     private async Task<AgentResponse> LogoutAsync(AgentSession session, CancellationToken cancellationToken)
     {
@@ -59,10 +83,11 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
     private async Task<AgentResponse> StatusAsync(AgentSession session) =>
         await AnswerAsync(session, async () =>
         {
-            string? unconfirmed = null;
+            // Any failed confirmation is said at once, also while the offline grace still serves cached credentials.
+            string? unconfirmed;
             try
             {
-                await ConfirmAsync(session);
+                unconfirmed = (await ConfirmAsync(session))?.Message;
             }
             catch (CliException e) when (e.Kind == FailureKind.ServerUnreachable)
             {
@@ -97,12 +122,13 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
                 using var either = CancellationTokenSource.CreateLinkedTokenSource(lifetime, dropped);
                 return await StsExchange.AssumeRoleAsync(
                     target, role, duration, session.Email, session.Server,
-                    async ct => (await IssueTokenAsync(session, null, ct)).IdToken, either.Token);
+                    async ct => (await IssueTokenAsync(session, null, ct)).IdToken, state.Time, either.Token);
             });
             return new AgentResponse { Ok = true, Email = session.Email, Server = session.Server, Credentials = credentials };
         });
 
-    private Task ConfirmAsync(AgentSession session)
+    /// <summary>Completes once the session is confirmed; returns why the server could not confirm it, within the offline grace.</summary>
+    private Task<CliException?> ConfirmAsync(AgentSession session)
     {
         var check = state.CheckOf(session) ?? throw new CliException(FailureKind.NotLoggedIn, AgentErrors.NotLoggedInMessage);
         return check.EnsureAsync(() => new VouchServerClient(connections, session.Server).GetSessionAsync(session.Token, lifetime));

@@ -17,8 +17,11 @@ internal sealed class AgentState(TimeProvider time) : IDisposable
     private AgentSession? _session;
     private SessionCheck? _check;
     private CredentialCache? _credentials;
-    private AgentResponse? _endedBecause;
+    private EndedSession? _endedBecause;
     private DateTimeOffset _lastActive = time.GetUtcNow();
+
+    /// <summary>The agent's clock.</summary>
+    public TimeProvider Time => time;
 
     /// <summary>Records a request; the session, unless there is none or it has expired.</summary>
     public AgentSession? Touch()
@@ -77,16 +80,33 @@ internal sealed class AgentState(TimeProvider time) : IDisposable
             if (ReferenceEquals(_session, ended))
             {
                 previous = _credentials;
-                (_session, _check, _credentials, _endedBecause) = (null, null, null, because);
+                // A disabled user's session is kept (dead: disabling revoked it on the server) only to ask whether the
+                // account is still disabled (EndedSession).
+                var disabled = failure.Kind == FailureKind.UserDisabled ? ended : null;
+                (_session, _check, _credentials, _endedBecause) = (null, null, null, new EndedSession(because, disabled, time.GetUtcNow()));
             }
         }
         previous?.Close(failure);
     }
 
     /// <summary>Why the last session ended, when the server ended it; null after a login or logout.</summary>
-    public AgentResponse? EndedBecause
+    public EndedSession? EndedBecause
     {
         get { lock (_gate) return _endedBecause; }
+    }
+
+    /// <summary>
+    /// Records the server's answer about <paramref name="ended"/>'s account: still disabled (or unknown: the server
+    /// could not be reached) keeps the answer and notes when it was asked; enabled again drops it, so that "not logged
+    /// in" is said instead. Nothing changes when a login or logout came in between.
+    /// </summary>
+    public void Rechecked(EndedSession ended, bool enabled)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (ReferenceEquals(_endedBecause, ended)) _endedBecause = enabled ? null : ended with { AskedAt = now };
+        }
     }
 
     /// <summary>The confirmations of <paramref name="session"/>; null once it is no longer the session held.</summary>
@@ -139,3 +159,10 @@ internal sealed class AgentState(TimeProvider time) : IDisposable
 
     private static CliException Expired() => new(FailureKind.NotLoggedIn, "the session expired: run 'vouch login'");
 }
+
+/// <summary>
+/// Why the server ended the last session: <see cref="Answer"/> is what the next asker is told. For a disabled account,
+/// <see cref="Disabled"/> is that session, whose token asks the server (at most once per
+/// <see cref="SessionCheck.Interval"/> after <see cref="AskedAt"/>) whether the account is still disabled.
+/// </summary>
+internal sealed record EndedSession(AgentResponse Answer, AgentSession? Disabled, DateTimeOffset AskedAt);

@@ -31,30 +31,33 @@ internal sealed class SessionCheck(TimeProvider time, DateTimeOffset confirmedAt
 
     /// <summary>
     /// Completes when the session is confirmed: recently, by <paramref name="ask"/> now, or within the offline grace
-    /// while <paramref name="ask"/> fails with <see cref="FailureKind.ServerUnreachable"/>. Any other failure of
-    /// <paramref name="ask"/> (the server refused the session) is thrown to every asker that shared it.
+    /// while <paramref name="ask"/> fails with <see cref="FailureKind.ServerUnreachable"/>; in that last case it returns
+    /// why the server could not confirm it (null otherwise), for <c>vouch status</c> to say at once. Past the grace that
+    /// failure is thrown; any other failure of <paramref name="ask"/> (the server refused the session) is thrown to
+    /// every asker that shared it.
     /// </summary>
-    public async Task EnsureAsync(Func<Task> ask)
+    public async Task<CliException?> EnsureAsync(Func<Task> ask)
     {
         Task asking;
         lock (_gate)
         {
-            if (time.GetUtcNow() - _confirmedAt <= Interval) return;
+            if (time.GetUtcNow() - _confirmedAt <= Interval) return null;
             // Started on the thread pool: it cannot finish (and clear _asking) before this lock is released.
             asking = _asking ??= Task.Run(() => AskAsync(ask));
         }
         try
         {
             await asking;
+            return null;
         }
         catch (CliException e) when (e.Kind == FailureKind.ServerUnreachable)
         {
             DateTimeOffset last;
             lock (_gate) last = _confirmedAt;
             var age = time.GetUtcNow() - last;
-            if (age <= OfflineGrace) return;
-            throw new CliException(FailureKind.ServerUnreachable,
+            var unconfirmed = new CliException(FailureKind.ServerUnreachable,
                 $"{e.Message} (the agent serves cached credentials without the server for {OfflineGrace.TotalMinutes:0} minutes after it last confirmed your session; that was {age.TotalMinutes:0} minutes ago)");
+            return age <= OfflineGrace ? unconfirmed : throw unconfirmed;
         }
     }
 

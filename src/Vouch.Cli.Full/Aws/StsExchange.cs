@@ -23,7 +23,7 @@ public static class StsExchange
 
     public static async Task<AwsCredentials> AssumeRoleAsync(
         StsTarget target, string roleArn, int durationSeconds, string email, string issuer,
-        Func<CancellationToken, Task<string>> idToken, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<string>> idToken, TimeProvider time, CancellationToken cancellationToken)
     {
         AwsSdkIsolation.Apply();
         var config = new AmazonSecurityTokenServiceConfig
@@ -63,7 +63,8 @@ public static class StsExchange
                     AccessKeyId = credentials.AccessKeyId,
                     SecretAccessKey = credentials.SecretAccessKey,
                     SessionToken = credentials.SessionToken,
-                    Expiration = new DateTimeOffset(DateTime.SpecifyKind(credentials.Expiration ?? DateTime.UtcNow, DateTimeKind.Utc)),
+                    // STS always names the expiration; without one, the credentials count as expired already (never cached).
+                    Expiration = credentials.Expiration is { } expiration ? new DateTimeOffset(DateTime.SpecifyKind(expiration, DateTimeKind.Utc)) : time.GetUtcNow(),
                     RoleArn = roleArn,
                     AssumedRoleArn = response.AssumedRoleUser?.Arn,
                     Region = target.Region,

@@ -164,6 +164,45 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_says_at_once_that_the_server_could_not_confirm_the_session_while_credentials_are_still_served()
+    {
+        await AwsAsync();
+        await _server.StopAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var status = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        var cached = await AwsAsync();
+
+        Assert.True(status.Ok);
+        Assert.Contains("cannot reach the Vouch server", status.Message, StringComparison.Ordinal);
+        Assert.EndsWith("after it last confirmed your session; that was 0 minutes ago)", status.Message, StringComparison.Ordinal);
+        Assert.Equal("ASIASTANDIN", cached.Credentials?.AccessKeyId);
+    }
+
+    [Fact]
+    public async Task Once_the_account_is_enabled_again_the_agent_says_not_logged_in_instead_of_disabled()
+    {
+        _server.Refusal = (403, ErrorCodes.UserDisabled);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var disabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var stillDisabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        // Enabling restores login, not the sessions that disabling revoked.
+        _server.Refusal = (401, ErrorCodes.SessionRevoked);
+        var withinInterval = await AskAsync(new AgentRequest { Op = AgentOperations.Token });
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var enabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        var token = await AskAsync(new AgentRequest { Op = AgentOperations.Token });
+
+        Assert.Equal(AgentErrors.UserDisabled, disabled.Error);
+        Assert.Equal(AgentErrors.UserDisabled, stillDisabled.Error);
+        Assert.Equal(AgentErrors.UserDisabled, withinInterval.Error);
+        Assert.Equal((AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage), (enabled.Error, enabled.Message));
+        Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(enabled).ExitCode);
+        Assert.Equal(AgentErrors.NotLoggedIn, token.Error);
+    }
+
+    [Fact]
     public async Task A_logout_while_sts_answers_keeps_nothing_and_tells_the_waiting_asker_it_logged_out()
     {
         _server.HoldSts = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
