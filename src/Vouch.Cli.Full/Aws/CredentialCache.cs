@@ -77,6 +77,12 @@ public sealed class CredentialCache(TimeProvider time) : IDisposable
     /// <summary>Closes the cache (the agent stops) unless it is closed already.</summary>
     public void Dispose() => Close(new CliException(FailureKind.Failed, "the vouch agent stopped while the AWS credentials were being fetched"));
 
+    /// <summary>The fetch under way for <paramref name="key"/>, if any; it completes once its result is kept or dropped (for tests).</summary>
+    internal Task<AwsCredentials>? Fetching(string key)
+    {
+        lock (_gate) return _inFlight.GetValueOrDefault(key);
+    }
+
     /// <summary>A fresh exception for each asker: one instance thrown from several tasks would mix their stack traces.</summary>
     private static CliException Copy(CliException reason) => new(reason.Kind, reason.Message) { ServerError = reason.ServerError };
 
