@@ -9,7 +9,7 @@ namespace Vouch.Cli.Server;
 /// Says in words why a request to the Vouch server failed and what to do, from the error codes of the exception
 /// (<see cref="HttpRequestError"/>, <see cref="SocketError"/>) and the certificate the handshake rejected, never
 /// from exception messages (the NativeAOT binary has only resource keys for those). Always
-/// <see cref="ExitCodes.ServerUnreachable"/>.
+/// <see cref="FailureKind.ServerUnreachable"/>.
 /// </summary>
 internal static class ConnectionFailure
 {
