@@ -10,7 +10,7 @@ dotnet build Vouch.slnx -c Release -nologo -v quiet
 dotnet publish src/Vouch.Server/Vouch.Server.csproj -c Release -r linux-x64 --self-contained false -nologo -v quiet -o artifacts/bin
 # The CLI is NativeAOT: credential_process starts it for every AWS command. Two executables side by side: the small
 # client 'vouch' and the full program 'vouch-agent' (docs/benchmarks.md, issue 13).
-dotnet publish src/Vouch.Cli/Vouch.Cli.csproj -c Release -nologo -v quiet -o artifacts/bin
+dotnet publish src/Vouch.Cli.Full/Vouch.Cli.Full.csproj -c Release -nologo -v quiet -o artifacts/bin
 dotnet publish src/Vouch.Client/Vouch.Client.csproj -c Release -nologo -v quiet -o artifacts/bin
 rm -f artifacts/bin/*.xml artifacts/bin/*.pdb
 echo "built: artifacts/bin/vouch-server artifacts/bin/vouch artifacts/bin/vouch-agent"

@@ -4,14 +4,16 @@ using Xunit;
 
 namespace Vouch.Cli.Tests;
 
-public sealed class AgentListenerTests : IDisposable
+public sealed class AgentListenerTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("vouch-agent-").FullName;
+    private readonly TestAgent _agent = new("vouch-agent-");
     private readonly StringWriter _log = new();
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    private CliPaths Paths => new(Path.Combine(_directory, "config"), Path.Combine(_directory, "run", "agent.sock"));
+    public async Task DisposeAsync() => await _agent.DisposeAsync();
+
+    private CliPaths Paths => _agent.Paths;
 
     [Theory]
     [InlineData(true)]
@@ -26,14 +28,12 @@ public sealed class AgentListenerTests : IDisposable
                 ? Task.FromException<AgentResponse>(new InvalidOperationException("a bug in a handler"))
                 : throw new InvalidOperationException("a bug in a handler");
         }
-        using var stop = new CancellationTokenSource();
-        var listening = await StartAsync(Handle, stop.Token);
+        await _agent.ListenAsync(Handle, TextWriter.Synchronized(_log));
 
         var failed = await Assert.ThrowsAsync<CliException>(() =>
             AgentClient.RequestAsync(Paths, new AgentRequest { Op = AgentOperations.Token }, CancellationToken.None));
         var next = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status });
-        await stop.CancelAsync();
-        await listening;
+        await _agent.StopAsync();
 
         Assert.Equal(ExitCodes.AgentFailed, failed.ExitCode);
         Assert.StartsWith("the agent failed: InvalidOperationException", failed.Message, StringComparison.Ordinal);
@@ -80,11 +80,9 @@ public sealed class AgentListenerTests : IDisposable
     [Fact]
     public async Task The_agent_creates_its_missing_directory_private_to_its_user()
     {
-        using var stop = new CancellationTokenSource();
-        var listening = await StartAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true }), stop.Token);
+        await _agent.ListenAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true }), TextWriter.Synchronized(_log));
         var answer = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Ping });
-        await stop.CancelAsync();
-        await listening;
+        await _agent.StopAsync();
 
         Assert.True(answer?.Ok);
         Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Paths.AgentDirectory));
@@ -132,12 +130,12 @@ public sealed class AgentListenerTests : IDisposable
                 break;
             case "a symbolic link":
                 // To a directory that is private and the user's own: only the link itself is wrong.
-                var real = Directory.CreateDirectory(Path.Combine(_directory, "real"), Private).FullName;
+                var real = Directory.CreateDirectory(_agent.Directory.File("real"), Private).FullName;
                 File.CreateSymbolicLink(directory, real);
                 break;
             default:
                 // Made by nobody in a directory anyone may write, as in /tmp.
-                File.SetUnixFileMode(_directory, (UnixFileMode)0x3FF);
+                File.SetUnixFileMode(_agent.Directory.Path, (UnixFileMode)0x3FF);
                 using (var made = System.Diagnostics.Process.Start("runuser", ["-u", "nobody", "--", "mkdir", "-m", "700", directory])!)
                 {
                     made.WaitForExit();
@@ -147,12 +145,10 @@ public sealed class AgentListenerTests : IDisposable
         }
     }
 
-    /// <summary>Starts the listener and waits until it accepts connections (its PID file is written after it listens).</summary>
     [Fact]
     public async Task Clients_that_connect_and_send_nothing_are_cut_off_and_do_not_starve_others()
     {
-        using var stop = new CancellationTokenSource();
-        var listening = await StartAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true, Email = "alice@example.com" }), stop.Token);
+        await _agent.ListenAsync((_, _) => Task.FromResult(new AgentResponse { Ok = true, Email = "alice@example.com" }), TextWriter.Synchronized(_log));
         var silent = new List<System.Net.Sockets.Socket>();
         try
         {
@@ -174,18 +170,16 @@ public sealed class AgentListenerTests : IDisposable
         finally
         {
             foreach (var socket in silent) socket.Dispose();
-            await stop.CancelAsync();
-            await listening;
+            await _agent.StopAsync();
         }
     }
 
     [Fact]
     public async Task Beyond_its_connection_limit_the_agent_answers_busy_at_once_and_serves_again_when_they_go()
     {
-        using var stop = new CancellationTokenSource();
         var release = new TaskCompletionSource();
         var entered = 0;
-        var listening = await StartAsync(async (request, _) =>
+        await _agent.ListenAsync(async (request, _) =>
         {
             if (request.Op == AgentOperations.Token)
             {
@@ -193,7 +187,7 @@ public sealed class AgentListenerTests : IDisposable
                 await release.Task;
             }
             return new AgentResponse { Ok = true, Email = "alice@example.com" };
-        }, stop.Token);
+        }, TextWriter.Synchronized(_log));
         try
         {
             var held = Enumerable.Range(0, AgentListener.MaxConnections)
@@ -214,20 +208,7 @@ public sealed class AgentListenerTests : IDisposable
         finally
         {
             release.TrySetResult();
-            await stop.CancelAsync();
-            await listening;
+            await _agent.StopAsync();
         }
-    }
-
-    private async Task<Task> StartAsync(Func<AgentRequest, CancellationToken, Task<AgentResponse>> handle, CancellationToken cancellationToken)
-    {
-        var listening = Task.Run(() => new AgentListener(Paths, TextWriter.Synchronized(_log)).RunAsync(handle, cancellationToken), CancellationToken.None);
-        for (var i = 0; i < 200 && !File.Exists(Paths.AgentPidFile); i++)
-        {
-            if (listening.IsCompleted) await listening;
-            await Task.Delay(25, CancellationToken.None);
-        }
-        Assert.True(File.Exists(Paths.AgentPidFile), "the listener did not start");
-        return listening;
     }
 }

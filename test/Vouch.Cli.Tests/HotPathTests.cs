@@ -23,12 +23,10 @@ public sealed class HotPathTests : IAsyncLifetime
     private static readonly string[] Aws = ["credential", "aws", "--role", Role, "--format", CredentialCommand.CredentialProcessFormat];
     private static readonly string[] Status = ["status"];
 
-    private readonly TemporaryDirectory _directory = new("vouch-hot-");
+    private readonly TestAgent _agent = new("vouch-hot-");
     private readonly ServerConnections _connections = new(TimeProvider.System);
-    private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<string> _requests = new();
     private readonly Dictionary<string, string?> _environment = [];
-    private Task _agent = Task.CompletedTask;
 
     public HotPathTests()
     {
@@ -38,17 +36,14 @@ public sealed class HotPathTests : IAsyncLifetime
         _environment["AWS_REGION"] = "eu-west-1";
     }
 
-    private CliPaths Paths => new(_directory.File("config"), _directory.File("run/agent.sock"));
+    private CliPaths Paths => _agent.Paths;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await _agent;
+        await _agent.DisposeAsync();
         _connections.Dispose();
-        _stop.Dispose();
-        _directory.Dispose();
     }
 
     private static AwsCredentials Credentials => new()
@@ -134,7 +129,8 @@ public sealed class HotPathTests : IAsyncLifetime
         Assert.Equal(exitCode, full.ExitCode);
         Assert.Equal(full, hot);
         Assert.Equal("", hot.Output);
-        Assert.StartsWith(arguments[0] == "status" && failure == "no agent" ? AgentErrors.NotLoggedInMessage : "vouch: ", hot.Errors, StringComparison.Ordinal);
+        // Every error line has the prefix, "not logged in" from status too (docs-audit: status dropped it).
+        Assert.StartsWith(arguments[0] == "status" && failure == "no agent" ? "vouch: " + AgentErrors.NotLoggedInMessage : "vouch: ", hot.Errors, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -199,7 +195,7 @@ public sealed class HotPathTests : IAsyncLifetime
         "session with a non-ASCII email" => Session("ålice@exämple.com", null),
         "session the server could not confirm" => Session("alice@example.com", "https://vouch.example.com could not be reached (connection refused)"),
         AgentErrors.NotLoggedIn => AgentResponse.Fail(AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage),
-        AgentErrors.UserDisabled => AgentResponse.Fail(AgentErrors.UserDisabled, VouchServerClient.DisabledMessage),
+        AgentErrors.UserDisabled => AgentResponse.Fail(AgentErrors.UserDisabled, "your Vouch account is disabled; ask your administrator"),
         AgentErrors.AwsRefused => AgentResponse.Fail(AgentErrors.AwsRefused, "AWS STS refused AssumeRoleWithWebIdentity: AccessDenied: not authorized"),
         AgentErrors.Busy => AgentResponse.Fail(AgentErrors.Busy, "the vouch agent is answering 256 requests already: try again"),
         _ => AgentResponse.Fail(AgentErrors.Internal, "the agent failed: InvalidOperationException; see its log"),
@@ -213,14 +209,12 @@ public sealed class HotPathTests : IAsyncLifetime
     /// <summary>The real listener with a stand-in dispatcher that keeps every request (as its JSON) and answers <paramref name="answer"/>.</summary>
     private async Task StartAgentAsync(Func<AgentRequest, AgentResponse> answer)
     {
-        _agent = Task.Run(() => new AgentListener(Paths, TextWriter.Null).RunAsync((request, _) =>
+        await _agent.ListenAsync((request, _) =>
         {
             if (request.Op != AgentOperations.Ping)
                 _requests.Enqueue(System.Text.Json.JsonSerializer.Serialize(request, CliJsonContext.Default.AgentRequest));
             return Task.FromResult(answer(request));
-        }, _stop.Token));
-        for (var i = 0; i < 200 && !File.Exists(Paths.AgentPidFile); i++) await Task.Delay(25);
-        Assert.True(File.Exists(Paths.AgentPidFile), "the agent did not start");
+        });
     }
 
     /// <summary>A listener that is not the agent: reads the request line, writes <paramref name="reply"/> (or nothing) and hangs up.</summary>
@@ -229,16 +223,16 @@ public sealed class HotPathTests : IAsyncLifetime
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(Paths.AgentSocket));
         listener.Listen(8);
-        _agent = Task.Run(async () =>
+        _agent.Run(async stop =>
         {
             using (listener)
             {
-                while (!_stop.IsCancellationRequested)
+                while (!stop.IsCancellationRequested)
                 {
                     Socket connection;
                     try
                     {
-                        connection = await listener.AcceptAsync(_stop.Token);
+                        connection = await listener.AcceptAsync(stop);
                     }
                     catch (OperationCanceledException)
                     {
@@ -247,8 +241,8 @@ public sealed class HotPathTests : IAsyncLifetime
                     using (connection)
                     {
                         var buffer = new byte[4096];
-                        await connection.ReceiveAsync(buffer.AsMemory(), _stop.Token);
-                        if (reply is not null) await connection.SendAsync(Encoding.ASCII.GetBytes(reply), _stop.Token);
+                        await connection.ReceiveAsync(buffer.AsMemory(), stop);
+                        if (reply is not null) await connection.SendAsync(Encoding.ASCII.GetBytes(reply), stop);
                     }
                 }
             }

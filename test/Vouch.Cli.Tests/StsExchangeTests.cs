@@ -63,13 +63,13 @@ public sealed class StsExchangeTests : IDisposable
         "<Credentials><SessionToken>session-token</SessionToken><SecretAccessKey>secret/with+chars</SecretAccessKey><Expiration>2030-01-01T00:00:00Z</Expiration><AccessKeyId>ASIAEXAMPLE</AccessKeyId></Credentials>" +
         "</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>");
 
-    private async Task<(AwsCredentials? Credentials, CliException? Error, int Tokens)> AssumeAsync()
+    private async Task<(AwsCredentials? Credentials, CliException? Error, int Tokens)> AssumeAsync(TimeProvider? time = null)
     {
         var tokens = 0;
         try
         {
             var credentials = await StsExchange.AssumeRoleAsync(new StsTarget("us-east-1", _endpoint.TrimEnd('/')), Role, 3600, "alice@example.com",
-                "https://vouch.example.com", _ => Task.FromResult($"eyJ.token-{++tokens}.sig"), CancellationToken.None);
+                "https://vouch.example.com", _ => Task.FromResult($"eyJ.token-{++tokens}.sig"), time ?? TimeProvider.System, CancellationToken.None);
             return (credentials, null, tokens);
         }
         catch (CliException e)
@@ -92,6 +92,18 @@ public sealed class StsExchangeTests : IDisposable
         Assert.Contains("Action=AssumeRoleWithWebIdentity", request, StringComparison.Ordinal);
         Assert.Contains("RoleSessionName=alice@example.com", request, StringComparison.Ordinal);
         Assert.Contains("DurationSeconds=3600", request, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Credentials_without_an_expiration_expire_at_once_on_the_agents_clock()
+    {
+        var (status, body) = Success();
+        _answers.Enqueue((status, body.Replace("<Expiration>2030-01-01T00:00:00Z</Expiration>", "", StringComparison.Ordinal)));
+        var now = new DateTimeOffset(2027, 3, 4, 5, 6, 7, TimeSpan.Zero);
+
+        var (credentials, _, _) = await AssumeAsync(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(now));
+
+        Assert.Equal(now, credentials!.Expiration);
     }
 
     [Fact]

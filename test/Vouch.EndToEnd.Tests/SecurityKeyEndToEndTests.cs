@@ -142,7 +142,7 @@ public sealed class SecurityKeyEndToEndTests : IAsyncLifetime
         {
             if (unplugged || !screen.Contains("Touch your security key", StringComparison.Ordinal)) return;
             unplugged = true;
-            await Task.Delay(300);
+            await device.Authenticator.WaitingForTouch.WaitAsync(TimeSpan.FromSeconds(30));
             device.Unplug();
         });
         var users = await World.AdminAsync("users", "list");

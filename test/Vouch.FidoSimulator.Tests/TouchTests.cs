@@ -37,7 +37,7 @@ public sealed class TouchTests
         var client = key.Client;
 
         var waiting = Platform.MakeCredentialAsync(client, SHA256.HashData("register"u8));
-        await Task.Delay(250);
+        await key.Device.Authenticator.WaitingForTouch.WaitAsync(TimeSpan.FromSeconds(30));
         await client.SendAsync(client.Channel, 0x91, []);
         var reply = await waiting;
 

@@ -109,7 +109,8 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
 
         Assert.Equal(AgentErrors.NotLoggedIn, refused.Error);
         Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(refused).ExitCode);
-        Assert.Contains("(session_revoked): run 'vouch login'", refused.Message, StringComparison.Ordinal);
+        // The server's description as it is (it says what to do), then its code: docs/cli.md, "the server answers".
+        Assert.Equal("the session was revoked: run 'vouch login' (session_revoked)", refused.Message);
         Assert.Equal(AgentErrors.NotLoggedIn, status.Error);
     }
 
@@ -160,6 +161,45 @@ public sealed class AgentSessionConfirmationTests : IAsyncLifetime
         Assert.True(status.Ok);
         Assert.Equal("alice@example.com", status.Email);
         Assert.Contains("cannot reach the Vouch server", status.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_says_at_once_that_the_server_could_not_confirm_the_session_while_credentials_are_still_served()
+    {
+        await AwsAsync();
+        await _server.StopAsync();
+        _time.Advance(TimeSpan.FromSeconds(2));
+
+        var status = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        var cached = await AwsAsync();
+
+        Assert.True(status.Ok);
+        Assert.Contains("cannot reach the Vouch server", status.Message, StringComparison.Ordinal);
+        Assert.EndsWith("after it last confirmed your session; that was 0 minutes ago)", status.Message, StringComparison.Ordinal);
+        Assert.Equal("ASIASTANDIN", cached.Credentials?.AccessKeyId);
+    }
+
+    [Fact]
+    public async Task Once_the_account_is_enabled_again_the_agent_says_not_logged_in_instead_of_disabled()
+    {
+        _server.Refusal = (403, ErrorCodes.UserDisabled);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var disabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var stillDisabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        // Enabling restores login, not the sessions that disabling revoked.
+        _server.Refusal = (401, ErrorCodes.SessionRevoked);
+        var withinInterval = await AskAsync(new AgentRequest { Op = AgentOperations.Token });
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var enabled = await AskAsync(new AgentRequest { Op = AgentOperations.Status });
+        var token = await AskAsync(new AgentRequest { Op = AgentOperations.Token });
+
+        Assert.Equal(AgentErrors.UserDisabled, disabled.Error);
+        Assert.Equal(AgentErrors.UserDisabled, stillDisabled.Error);
+        Assert.Equal(AgentErrors.UserDisabled, withinInterval.Error);
+        Assert.Equal((AgentErrors.NotLoggedIn, AgentErrors.NotLoggedInMessage), (enabled.Error, enabled.Message));
+        Assert.Equal(ExitCodes.NotLoggedIn, AgentClient.Refusal(enabled).ExitCode);
+        Assert.Equal(AgentErrors.NotLoggedIn, token.Error);
     }
 
     [Fact]

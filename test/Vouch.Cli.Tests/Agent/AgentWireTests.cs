@@ -16,10 +16,10 @@ namespace Vouch.Cli.Tests.Agent;
 /// </summary>
 public sealed class AgentWireTests(ITestOutputHelper output)
 {
-    private static readonly string[] ResponseFields =
+    internal static readonly string[] ResponseFields =
         ["ok", "error", "message", "email", "server", "expires_at", "id_token", "token_expires_at", "credentials", "OK", "Ok", "e\\u006dail"];
 
-    private static readonly string[] CredentialFields =
+    internal static readonly string[] CredentialFields =
         ["access_key_id", "secret_access_key", "session_token", "expiration", "role_arn", "assumed_role_arn", "region", "AccessKeyId"];
 
     private static Gen<string> Text() => Gen.OneOf(
@@ -100,7 +100,7 @@ public sealed class AgentWireTests(ITestOutputHelper output)
             (1, ArbMap.Default.GeneratorFor<byte[]>()));
     }
 
-    private static Gen<AgentRequest> Requests() =>
+    internal static Gen<AgentRequest> Requests() =>
         from op in Gen.OneOf(Gen.Elements(AgentOperations.Aws, AgentOperations.Status, AgentOperations.Login), Text())
         from strings in Gen.ArrayOf(Gen.Frequency((2, Gen.Constant<string?>(null)), (1, Text().Select(s => (string?)s)),
             (8, Gen.Elements<string?>("arn:aws:iam::123456789012:role/Dev", "us-east-1", "http://127.0.0.1:18191", "alice@example.com", "vs_a-b_c", ""))), 7)

@@ -17,21 +17,17 @@ namespace Vouch.Cli.Tests.Agent;
 public sealed class DisabledAccountCommandTests : IAsyncLifetime
 {
     private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
-    private readonly TemporaryDirectory _directory = new("vouch-disabled-");
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
     private readonly ServerConnections _connections = new(TimeProvider.System);
-    private readonly CancellationTokenSource _stop = new();
     private VouchStandIn _server = null!;
-    private Task _agent = Task.CompletedTask;
+    private TestAgent _agent = null!;
 
-    private CliPaths Paths => new(_directory.File("config"), _directory.File("run/agent.sock"));
+    private CliPaths Paths => _agent.Paths;
 
     public async Task InitializeAsync()
     {
         _server = await VouchStandIn.StartAsync();
-        var dispatcher = new AgentDispatcher(new AgentState(_time), _connections, _stop.Token);
-        _agent = Task.Run(() => new AgentListener(Paths, TextWriter.Null).RunAsync(dispatcher.HandleAsync, _stop.Token));
-        for (var i = 0; i < 200 && !await AgentClient.IsRunningAsync(Paths); i++) await Task.Delay(25);
+        _agent = await TestAgent.StartAsync(_time, _connections, "vouch-disabled-");
         var login = await AgentClient.SendAsync(Paths, new AgentRequest
         {
             Op = AgentOperations.Login, Server = _server.Url, Session = "vs_stand-in", Email = "alice@example.com", ExpiresAt = DateTimeOffset.UtcNow.AddHours(8),
@@ -44,12 +40,9 @@ public sealed class DisabledAccountCommandTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await _agent;
+        await _agent.DisposeAsync();
         await _server.DisposeAsync();
         _connections.Dispose();
-        _stop.Dispose();
-        _directory.Dispose();
     }
 
     [Theory]

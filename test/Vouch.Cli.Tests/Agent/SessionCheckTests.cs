@@ -36,7 +36,7 @@ public sealed class SessionCheckTests
     }
 
     private static Func<Task> Unreachable() =>
-        () => Task.FromException(new CliException(ExitCodes.ServerUnreachable, "cannot reach the Vouch server at https://vouch.example.com: connection refused"));
+        () => Task.FromException(new CliException(FailureKind.ServerUnreachable, "cannot reach the Vouch server at https://vouch.example.com: connection refused"));
 
     [Fact]
     public async Task A_confirmation_younger_than_the_interval_is_not_asked_again()
@@ -82,7 +82,7 @@ public sealed class SessionCheckTests
 
         var first = check.EnsureAsync(Held);
         var second = check.EnsureAsync(Held);
-        _answer.SetException(new CliException(ExitCodes.NotLoggedIn, "session revoked (session_revoked)"));
+        _answer.SetException(new CliException(FailureKind.NotLoggedIn, "session revoked (session_revoked)"));
 
         Assert.Equal(ExitCodes.NotLoggedIn, (await Assert.ThrowsAsync<CliException>(() => first)).ExitCode);
         Assert.Equal(ExitCodes.NotLoggedIn, (await Assert.ThrowsAsync<CliException>(() => second)).ExitCode);

@@ -69,8 +69,18 @@ internal sealed class VouchStandIn : IAsyncDisposable
     }
 
     private IResult? Refused() => Refusal is var (status, error)
-        ? Results.Json(new ErrorResponse(error, $"refused by the stand-in ({error})"), ProtocolJsonContext.Default.ErrorResponse, statusCode: status)
+        ? Results.Json(new ErrorResponse(error, Description(error)), ProtocolJsonContext.Default.ErrorResponse, statusCode: status)
         : null;
+
+    /// <summary>The real server's sentence where the CLI shows it as it is (src/Vouch.Server Users/, Sessions/); else a stand-in's.</summary>
+    private static string Description(string error) => error switch
+    {
+        ErrorCodes.UserDisabled => "your Vouch account is disabled; ask your administrator",
+        ErrorCodes.SessionRevoked => "the session was revoked: run 'vouch login'",
+        ErrorCodes.SessionExpired => "the session expired: run 'vouch login'",
+        ErrorCodes.InvalidSession => "no valid session: run 'vouch login'",
+        _ => $"refused by the stand-in ({error})",
+    };
 
     private string AssumeRoleResponse()
     {

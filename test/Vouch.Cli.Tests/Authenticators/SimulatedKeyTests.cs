@@ -131,12 +131,10 @@ public sealed class SimulatedKeyTests : IAsyncLifetime
     public async Task A_key_removed_while_waiting_for_its_touch_is_reported_as_lost()
     {
         Start(new SimulatorOptions { Pin = Pin, TouchAfter = null });
-        var console = new PinConsole(Pin);
-        var ceremony = Task.Run(() => new Libfido2Authenticator(console, [SocketPath]).MakeCredential(CreationOptions(), Origin));
-        for (var i = 0; i < 200 && !console.ErrorText.Contains("Touch your security key", StringComparison.Ordinal); i++) await Task.Delay(25);
-        await Task.Delay(200);
+        var ceremony = Task.Run(() => new Libfido2Authenticator(new PinConsole(Pin), [SocketPath]).MakeCredential(CreationOptions(), Origin));
+        await _device!.Authenticator.WaitingForTouch.WaitAsync(TimeSpan.FromSeconds(30));
 
-        _device!.Unplug();
+        _device.Unplug();
         var failure = await Assert.ThrowsAsync<AuthenticatorException>(() => ceremony.WaitAsync(TimeSpan.FromSeconds(30)));
 
         Assert.True(failure.Message == "lost contact with the security key (was it removed?): reinsert it and run the command again", failure.Message);

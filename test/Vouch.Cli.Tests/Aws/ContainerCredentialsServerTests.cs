@@ -206,7 +206,7 @@ public sealed class ContainerCredentialsServerTests : IAsyncLifetime
     public async Task When_credentials_cannot_be_had_the_sdk_is_told_why_in_one_line()
     {
         await using var server = ContainerCredentialsServer.Start(
-            _ => throw new CliException(ExitCodes.NotLoggedIn, "not logged in: run 'vouch login'"), _log, Tight);
+            _ => throw new CliException(FailureKind.NotLoggedIn, "not logged in: run 'vouch login'"), _log, Tight);
         using var request = new HttpRequestMessage(HttpMethod.Get, server.Uri);
         request.Headers.TryAddWithoutValidation("Authorization", server.Token);
 

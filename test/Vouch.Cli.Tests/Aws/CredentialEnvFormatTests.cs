@@ -16,22 +16,18 @@ namespace Vouch.Cli.Tests.Aws;
 public sealed class CredentialEnvFormatTests : IAsyncLifetime
 {
     private const string Role = "arn:aws:iam::123456789012:role/VouchDeveloper";
-    private readonly TemporaryDirectory _directory = new("vouch-env-");
     private readonly ServerConnections _connections = new(TimeProvider.System);
-    private readonly CancellationTokenSource _stop = new();
     private VouchStandIn _sts = null!;
-    private Task _agent = Task.CompletedTask;
+    private TestAgent _agent = null!;
 
-    private CliPaths Paths => new(_directory.File("config"), _directory.File("run/agent.sock"));
+    private CliPaths Paths => _agent.Paths;
 
-    private string Marker => _directory.File("pwned");
+    private string Marker => _agent.Directory.File("pwned");
 
     public async Task InitializeAsync()
     {
         _sts = await VouchStandIn.StartAsync();
-        var dispatcher = new AgentDispatcher(new AgentState(new FakeTimeProvider(DateTimeOffset.UtcNow)), _connections, _stop.Token);
-        _agent = Task.Run(() => new AgentListener(Paths, TextWriter.Null).RunAsync(dispatcher.HandleAsync, _stop.Token));
-        for (var i = 0; i < 200 && !await AgentClient.IsRunningAsync(Paths); i++) await Task.Delay(25);
+        _agent = await TestAgent.StartAsync(new FakeTimeProvider(DateTimeOffset.UtcNow), _connections, "vouch-env-");
         var login = await AgentClient.SendAsync(Paths, new AgentRequest
         {
             Op = AgentOperations.Login, Server = _sts.Url, Session = "vs_stand-in", Email = "alice@example.com", ExpiresAt = DateTimeOffset.UtcNow.AddHours(8),
@@ -41,12 +37,9 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _stop.CancelAsync();
-        await _agent;
+        await _agent.DisposeAsync();
         await _sts.DisposeAsync();
         _connections.Dispose();
-        _stop.Dispose();
-        _directory.Dispose();
     }
 
     [Fact]
@@ -71,7 +64,7 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
         // Each value on its own NUL-terminated record, so that the comparison sees every byte.
         var shell = await ProcessRunner.RunAsync("bash",
             ["-c", "eval \"$1\" && printf '%s\\0' \"$AWS_ACCESS_KEY_ID\" \"$AWS_SECRET_ACCESS_KEY\" \"$AWS_SESSION_TOKEN\" \"$AWS_REGION\"", "bash", output],
-            workingDirectory: _directory.Path);
+            workingDirectory: _agent.Directory.Path);
 
         Assert.Equal(ExitCodes.Ok, exitCode);
         Assert.True(shell.ExitCode == 0, shell.StandardError);

@@ -24,13 +24,15 @@ namespace Vouch.Cli.Tests.Fuzz;
 /// server's responses. Each ends in a value or a clean <see cref="CliException"/> (or a refusal answer), never
 /// another exception or a hang. Seeds are fixed (see <see cref="Vouch.Testing.Fuzz"/>).
 /// </summary>
-public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
+public sealed class ParserFuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("vouch-fuzz-").FullName;
+    private readonly TestAgent _agent = new("vouch-fuzz-");
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    private CliPaths Paths => new(Path.Combine(_directory, "config"), Path.Combine(_directory, "run", "agent.sock"));
+    public async Task DisposeAsync() => await _agent.DisposeAsync();
+
+    private CliPaths Paths => _agent.Paths;
 
     private static Gen<string> AnyString() => ArbMap.Default.GeneratorFor<string>().Select(s => s ?? "");
 
@@ -119,11 +121,8 @@ public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task The_agent_answers_any_bytes_on_its_socket_without_failing_and_keeps_serving()
     {
-        using var stop = new CancellationTokenSource();
         var log = new StringWriter();
-        var listening = Task.Run(() => new AgentListener(Paths, TextWriter.Synchronized(log)).RunAsync(
-            (request, _) => Task.FromResult(new AgentResponse { Ok = true, Message = request.Op }), stop.Token), CancellationToken.None);
-        for (var i = 0; i < 200 && !File.Exists(Paths.AgentPidFile); i++) await Task.Delay(25);
+        await _agent.ListenAsync((request, _) => Task.FromResult(new AgentResponse { Ok = true, Message = request.Op }), TextWriter.Synchronized(log));
 
         var run = await Vouch.Testing.Fuzz.CheckAsync("agent requests", seed: 20261212, count: 300, AgentLines(), async bytes =>
         {
@@ -158,8 +157,7 @@ public sealed class ParserFuzzTests(ITestOutputHelper output) : IDisposable
             Assert.True(answer.Ok || answer.Error == AgentErrors.BadRequest, $"answered {line}");
         }, bytes => Convert.ToBase64String(bytes.Length > 1500 ? bytes[..1500] : bytes) + $" ({bytes.Length} bytes)");
         var after = await AgentClient.SendAsync(Paths, new AgentRequest { Op = AgentOperations.Status });
-        await stop.CancelAsync();
-        await listening;
+        await _agent.StopAsync();
 
         output.WriteLine(run.ToString());
         Assert.True(after is { Ok: true }, "the agent stopped serving");

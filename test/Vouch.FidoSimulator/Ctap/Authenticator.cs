@@ -32,6 +32,12 @@ public sealed partial class Authenticator : IDisposable
         _userPresence = new UserPresence(options);
     }
 
+    /// <summary>
+    /// Completes once the key first waits for a touch, its first KEEPALIVE UPNEEDED sent: a test that acts "while the
+    /// key waits" (unplug, cancel) awaits this instead of sleeping.
+    /// </summary>
+    public Task WaitingForTouch => _userPresence.Waiting;
+
     /// <summary>The chain this key's attestation statements are signed under.</summary>
     public AttestationChain Attestation => _attestation;
 

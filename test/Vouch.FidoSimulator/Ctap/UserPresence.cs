@@ -8,6 +8,11 @@ internal sealed class UserPresence(SimulatorOptions options)
 {
     private static readonly TimeSpan KeepaliveInterval = TimeSpan.FromMilliseconds(100);
 
+    private readonly TaskCompletionSource _waiting = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the key first asks for a touch (its first KEEPALIVE UPNEEDED has been sent).</summary>
+    public Task Waiting => _waiting.Task;
+
     /// <summary>True when touched; false on USER_ACTION_TIMEOUT. A CANCEL throws <see cref="OperationCanceledException"/>.</summary>
     public async Task<bool> WaitForTouchAsync(CommandContext context)
     {
@@ -21,6 +26,7 @@ internal sealed class UserPresence(SimulatorOptions options)
             if (waited >= options.TouchTimeout)
                 return false;
             await context.SendKeepaliveAsync(Hid.CtapHid.StatusUpNeeded);
+            _waiting.TrySetResult();
             await Task.Delay(KeepaliveInterval, time, context.Cancellation);
         }
     }
