@@ -19,7 +19,7 @@ internal static class AuditCommand
         var limit = new Option<int?>("--limit") { Description = "only the last N records" };
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--limit must be at least 1");
+            if (!CommandOutput.NotANumber(result) && result.GetValueOrDefault<int?>() is < 1) result.AddError("--limit must be at least 1");
         });
         var expectHead = new Option<string?>("--expect-head")
         {

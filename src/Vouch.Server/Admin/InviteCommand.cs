@@ -23,7 +23,7 @@ internal static class InviteCommand
         };
         expiresIn.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
+            if (!CommandOutput.NotANumber(result) && result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
         });
         var issuer = new Option<string?>("--issuer") { Description = "issuer URL for the enroll link (default: the server's settings)" };
         var link = new Option<bool>("--link") { Description = "print the enroll link ISSUER/enroll?code=CODE on stdout instead of the code" };

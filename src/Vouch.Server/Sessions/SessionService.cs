@@ -179,6 +179,25 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         }, cancellationToken);
 
     /// <summary>
+    /// <c>vouch-server sessions revoke</c>: like <see cref="RevokeAsync(Guid?, string?, string, CancellationToken)"/>,
+    /// but an id no session has, or an email no user has, is a <c>not_found</c> problem, so that a typo in an urgent
+    /// revocation does not look like success.
+    /// </summary>
+    public Task<Outcome<int>> RevokeNamedAsync(Guid? sessionId, EmailAddress? email, string actor, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, async db =>
+        {
+            var address = email?.Value;
+            if (email is not null && !await db.Users.AnyAsync(u => u.Email == address, cancellationToken))
+                return (Outcome<int>)UserService.NoSuchUser(email);
+            if (sessionId is { } id && !await db.Sessions.AnyAsync(s => s.Id == id, cancellationToken))
+                return new Problem(ErrorCodes.NotFound, "no session has that id", StatusCodes.Status404NotFound);
+            IQueryable<SessionRecord> query = db.Sessions;
+            if (sessionId is { } only) query = query.Where(s => s.Id == only);
+            if (address is not null) query = query.Where(s => db.Users.Any(u => u.Id == s.UserId && u.Email == address));
+            return await RevokeAsync(db, query, actor, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>
     /// Stages on the caller's unit of work the revocation of the live sessions among <paramref name="sessions"/>,
     /// each audited, so that they end with the change that ends them (a disabled user, a revoked key); returns how many.
     /// </summary>

@@ -143,4 +143,38 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         Assert.Equal("", output);
         Assert.Contains("must use https://", error, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("--email", "nobody@example.com", "vouch-server: no user nobody@example.com\n")]
+    [InlineData("--id", "00000000-0000-0000-0000-000000000000", "vouch-server: no session has that id\n")]
+    public async Task Sessions_revoke_of_an_unknown_user_or_id_says_so_and_exits_not_found(string option, string value, string expected)
+    {
+        var (exit, output, error) = await RunAsync("sessions", "revoke", option, value);
+        var (_, audit, _) = await RunAsync("audit", "--json");
+
+        Assert.Equal((ExitCodes.NotFound, "", expected), (exit, output, error));
+        Assert.DoesNotContain("session.revoked", audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sessions_revoke_of_a_known_user_without_live_sessions_still_succeeds()
+    {
+        await RunAsync("sessions", "revoke", "--email", "bob@example.com");
+
+        var (exit, output, error) = await RunAsync("sessions", "revoke", "--email", "Bob@Example.com");
+
+        Assert.Equal((ExitCodes.Ok, "revoked 0 sessions\n", ""), (exit, output, error));
+    }
+
+    [Fact]
+    public async Task Sessions_revoke_with_a_malformed_id_is_one_usage_line_not_a_crash()
+    {
+        var (exit, output, error) = await RunAsync("sessions", "revoke", "--id", "not-a-guid");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Equal("", output);
+        Assert.Equal(
+            "vouch-server: --id takes an id like 3f2504e0-4f89-41d3-9a0c-0305e82c3301, not 'not-a-guid'\n" +
+            "Run 'vouch-server sessions revoke --help' for usage.\n", error);
+    }
 }
