@@ -122,6 +122,7 @@ public sealed class DoctorTests : IDisposable
         var findings = await Doctor(standIn).CheckAsync(Issuer, null, CancellationToken.None);
 
         AssertFails(findings, "tls", "the chain is incomplete: the server sends 1 certificate");
+        AssertFails(findings, "tls", "if that issuer is a private certificate authority, the chain ends at a root AWS does not trust either");
         Assert.Contains(findings, f => f is { Verdict: DoctorVerdict.Skipped, Check: "discovery" });
     }
 
