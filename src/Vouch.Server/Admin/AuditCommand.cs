@@ -97,7 +97,9 @@ internal static class AuditCommand
             context.Out.WriteLine(result.BrokenAt is { } at
                 ? $"audit log BROKEN at record {at}: {result.Problem}"
                 : $"audit log NOT VERIFIED: {result.Problem}");
-            context.Out.WriteLine($"records 1..{result.Records} verified, ending with hash {result.HeadHash}");
+            context.Out.WriteLine(result.Records == 0
+                ? "no record verified"
+                : $"records 1..{result.Records} verified, ending with hash {result.HeadHash}");
             return ExitCodes.Failed;
         }
     }

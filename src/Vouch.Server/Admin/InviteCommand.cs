@@ -39,7 +39,7 @@ internal static class InviteCommand
             }
             if (issuerUrl is null && parse.GetValue(link))
             {
-                context.Error.WriteLine($"vouch-server: --link needs the issuer: pass --issuer URL or set {SettingNames.Issuer}");
+                context.Error.WriteLine($"vouch-server: --link needs the issuer: pass --issuer URL or set {SettingNames.Issuer.EnvironmentVariable} (\"{SettingNames.Issuer.Key}\" in the config file)");
                 return ExitCodes.BadConfiguration;
             }
             var organization = parse.GetValue(domain)?.Trim().ToLowerInvariant() ?? address.Domain;

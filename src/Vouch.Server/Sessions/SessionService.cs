@@ -201,7 +201,14 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
     /// Stages on the caller's unit of work the revocation of the live sessions among <paramref name="sessions"/>,
     /// each audited, so that they end with the change that ends them (a disabled user, a revoked key); returns how many.
     /// </summary>
-    public async Task<int> RevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken)
+    public Task<int> RevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken) =>
+        RevokeAsync(db, sessions, actor, null, cancellationToken);
+
+    /// <summary>Logout: ends the caller's own session, audited with the address it came from (as its login and tokens are).</summary>
+    public Task LogOutAsync(Guid sessionId, string actor, string? clientAddress, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, db => RevokeAsync(db, db.Sessions.Where(s => s.Id == sessionId), actor, clientAddress, cancellationToken), cancellationToken);
+
+    private async Task<int> RevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, string? clientAddress, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
         var live = await sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now).ToListAsync(cancellationToken);
@@ -214,7 +221,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         {
             await audit.AppendAsync(db, cancellationToken, live.Select(s => new AuditEntry
             {
-                Type = AuditEventTypes.SessionRevoked, Actor = actor,
+                Type = AuditEventTypes.SessionRevoked, Actor = actor, ClientAddress = clientAddress,
                 Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },
             }).ToList());
         }

@@ -130,7 +130,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.BadConfiguration, exit);
         Assert.Equal("", output);
-        Assert.Contains("--link needs the issuer", error, StringComparison.Ordinal);
+        Assert.Contains("--link needs the issuer: pass --issuer URL or set VOUCH_ISSUER (\"Issuer\" in the config file)\n", error, StringComparison.Ordinal);
         Assert.DoesNotContain("carol@example.com", invites, StringComparison.Ordinal);
     }
 
@@ -176,5 +176,19 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         Assert.Equal(
             "vouch-server: --id takes an id like 3f2504e0-4f89-41d3-9a0c-0305e82c3301, not 'not-a-guid'\n" +
             "Run 'vouch-server sessions revoke --help' for usage.\n", error);
+    }
+
+    [Fact]
+    public async Task Audit_verify_with_another_key_encryption_key_says_that_no_record_was_verified()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var other = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes)) };
+
+        var exit = await ServerCommandLine.InvokeAsync(["audit", "verify", "--database", _directory.File("vouch.db")], new CommandContext(output, error, other));
+
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.StartsWith("audit log BROKEN at record 1: ", output.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("\nno record verified\n", output.ToString(), StringComparison.Ordinal);
     }
 }

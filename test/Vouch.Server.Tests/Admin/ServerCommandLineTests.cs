@@ -45,4 +45,14 @@ public sealed class ServerCommandLineTests
         Assert.StartsWith($"vouch-server: {option} takes a whole number, not '{arguments[^1]}'\n", error, StringComparison.Ordinal);
         Assert.DoesNotContain("System.", error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Aws_thumbprint_failing_does_not_suggest_a_flag_only_aws_setup_has()
+    {
+        var (exit, output, error) = await RunAsync("aws", "thumbprint", "--issuer", "https://localhost:1");
+
+        Assert.Equal((ExitCodes.Failed, ""), (exit, output));
+        Assert.StartsWith("vouch-server: ", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("--thumbprint", error, StringComparison.Ordinal);
+    }
 }
