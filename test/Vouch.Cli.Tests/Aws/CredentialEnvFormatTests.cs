@@ -85,6 +85,7 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
     [Fact]
     public async Task The_json_format_has_exactly_the_documented_snake_case_fields()
     {
+        _sts.StsCredentials = ("ASIASTANDIN", "secret/with+plus", "session+token/with=");
         var console = new CapturedConsole();
         var environment = new Dictionary<string, string?>
         {
@@ -102,5 +103,7 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
         Assert.Equal(
             ["access_key_id", "secret_access_key", "session_token", "expiration", "role_arn", "assumed_role_arn", "region"],
             json.RootElement.EnumerateObject().Select(p => p.Name));
+        // Values as STS sent them, greppable: no \u002B for '+'.
+        Assert.Contains("\"session_token\":\"session+token/with=\"", console.Out.ToString(), StringComparison.Ordinal);
     }
 }
