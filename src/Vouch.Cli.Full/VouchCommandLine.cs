@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using Vouch.Authenticators;
 using Vouch.Cli.Commands;
 
@@ -29,7 +31,7 @@ public static class VouchCommandLine
         var parse = Create(context).Parse(args);
         if (parse.Errors.Count > 0)
         {
-            foreach (var error in parse.Errors) context.Console.Errors.WriteLine($"vouch: {error.Message}");
+            foreach (var error in parse.Errors) context.Console.Errors.WriteLine($"vouch: {Describe(error)}");
             context.Console.Errors.WriteLine("Run 'vouch --help' for usage.");
             return ExitCodes.Usage;
         }
@@ -54,6 +56,16 @@ public static class VouchCommandLine
                 _ => ExitCodes.NoKey,
             });
         }
+    }
+
+    /// <summary>The parser's sentence, except that a value that is not a number names the option, not <c>System.Int32</c>.</summary>
+    private static string Describe(ParseError error)
+    {
+        var option = error.SymbolResult as OptionResult ?? (error.SymbolResult as ArgumentResult)?.Parent as OptionResult;
+        return option is { Tokens: [var token] } && option.Option.ValueType == typeof(int)
+            && !int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _)
+            ? $"{option.Option.Name} takes a whole number, not '{token.Value}'"
+            : error.Message;
     }
 
     private static int Fail(CliContext context, string message, int exitCode)

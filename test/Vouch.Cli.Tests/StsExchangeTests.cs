@@ -169,4 +169,16 @@ public sealed class StsExchangeTests : IDisposable
         Assert.NotNull(credentials);
         Assert.Equal(2, tokens);
     }
+
+    [Fact]
+    public async Task An_sts_endpoint_that_cannot_be_reached_is_named_as_the_sts_endpoint()
+    {
+        var closed = $"http://127.0.0.1:{Vouch.Testing.FreePort.Next()}";
+
+        var error = await Assert.ThrowsAsync<CliException>(() => StsExchange.AssumeRoleAsync(new StsTarget("us-east-1", closed), Role, 3600,
+            "alice@example.com", "https://vouch.example.com", _ => Task.FromResult("eyJ.token.sig"), TimeProvider.System, CancellationToken.None));
+
+        Assert.Equal(ExitCodes.AwsRefused, error.ExitCode);
+        Assert.StartsWith($"cannot reach the STS endpoint {closed}: ", error.Message, StringComparison.Ordinal);
+    }
 }

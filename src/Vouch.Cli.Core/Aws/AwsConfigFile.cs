@@ -64,10 +64,26 @@ public sealed partial class AwsConfigFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // A link loop is said as the writer says it, not as the system's "Too many levels of symbolic links".
+            if (new FileInfo(path).LinkTarget is not null)
+            {
+                try
+                {
+                    new FileInfo(path).ResolveLinkTarget(returnFinalTarget: true);
+                }
+                catch (IOException loop)
+                {
+                    throw UnfollowableLink(path, loop);
+                }
+            }
             throw new CliException(FailureKind.BadConfiguration, $"cannot read {path}: {e.Message}");
         }
         return Parse(text, path);
     }
+
+    /// <summary>The refusal of a config file that is a symbolic link that cannot be followed (a loop).</summary>
+    internal static CliException UnfollowableLink(string path, IOException e) =>
+        new(FailureKind.BadConfiguration, $"{path} is a symbolic link that cannot be followed ({e.Message}): fix the link, then run this again");
 
     /// <summary>Parses <paramref name="text"/> (LF or CRLF); <paramref name="path"/> only names the file in errors.</summary>
     public static AwsConfigFile Parse(string text, string path)

@@ -14,6 +14,7 @@ public sealed record AwsCredentials
     [JsonPropertyName("assumed_role_arn")] public string? AssumedRoleArn { get; init; }
     [JsonPropertyName("region")] public required string Region { get; init; }
 
-    /// <summary>ISO 8601 UTC with a Z and whole seconds, as credential_process requires.</summary>
+    /// <summary>ISO 8601 UTC with a Z and whole seconds, as credential_process requires; not a field of <c>--format json</c>.</summary>
+    [JsonIgnore]
     public string ExpirationText => Expiration.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

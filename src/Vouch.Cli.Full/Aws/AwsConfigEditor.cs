@@ -143,7 +143,7 @@ public static class AwsConfigEditor
         }
         catch (IOException e)
         {
-            throw new CliException(FailureKind.BadConfiguration, $"{path} is a symbolic link that cannot be followed ({e.Message}): fix the link, then run this again");
+            throw AwsConfigFile.UnfollowableLink(path, e);
         }
     }
 

@@ -45,6 +45,8 @@ public static class StsExchange
         }
         using var client = new AmazonSecurityTokenServiceClient(new AnonymousAWSCredentials(), config);
         var where = target.Endpoint ?? $"STS in {target.Region}";
+        // A bare URL in "cannot reach URL" reads like the Vouch server's; say which peer it is.
+        var peer = target.Endpoint is null ? where : $"the STS endpoint {target.Endpoint}";
         for (var attempt = 1; ; attempt++)
         {
             var token = await idToken(cancellationToken);
@@ -80,16 +82,16 @@ public static class StsExchange
             }
             catch (HttpRequestException e)
             {
-                throw new CliException(FailureKind.AwsRefused, $"cannot reach {where}: {e.Message}");
+                throw new CliException(FailureKind.AwsRefused, $"cannot reach {peer}: {e.Message}");
             }
             catch (AmazonClientException e)
             {
                 // The SDK failed before STS answered (an endpoint it cannot build, a response it cannot read).
-                throw new CliException(FailureKind.AwsRefused, $"cannot call {where}: {e.Message}");
+                throw new CliException(FailureKind.AwsRefused, $"cannot call {peer}: {e.Message}");
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new CliException(FailureKind.AwsRefused, $"no answer from {where} within {Timeout.TotalSeconds:0} s: check the network (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL when set)");
+                throw new CliException(FailureKind.AwsRefused, $"no answer from {peer} within {Timeout.TotalSeconds:0} s: check the network (and AWS_ENDPOINT_URL_STS / AWS_ENDPOINT_URL when set)");
             }
         }
     }

@@ -8,9 +8,30 @@ namespace Vouch.Cli.Aws;
 /// </summary>
 public sealed record VouchProfile(string Name, string Program, string? Role, string? Region, int Duration, AwsConfigSection Section)
 {
-    /// <summary>The credential_process line for <paramref name="program"/> and a role, in the order Vouch writes it.</summary>
-    public static string CredentialProcess(string program, string role, string region) =>
-        $"{ShellWords.Quote(program)} credential aws --role {role} --format aws-credential-process --region {region}";
+    /// <summary>
+    /// The credential_process line for <paramref name="program"/> and a role, in the order Vouch writes it, then the
+    /// <paramref name="kept"/> arguments of the line it replaces (<see cref="HandAdded"/>).
+    /// </summary>
+    public static string CredentialProcess(string program, string role, string region, IEnumerable<string>? kept = null) =>
+        $"{ShellWords.Quote(program)} credential aws --role {role} --format aws-credential-process --region {region}" +
+        string.Concat((kept ?? []).Select(word => " " + ShellWords.Quote(word)));
+
+    /// <summary>
+    /// The arguments of this profile's line that <c>setup aws</c> does not write (a hand-added <c>--duration 900</c>),
+    /// which running it again keeps.
+    /// </summary>
+    public IReadOnlyList<string> HandAdded()
+    {
+        string[] written = ["--role", "--format", "--region"];
+        var words = ShellWords.Split(Section.Settings["credential_process"].Value) ?? [];
+        var kept = new List<string>();
+        for (var i = 3; i < words.Length; i++)
+        {
+            if (written.Contains(words[i])) i++;
+            else if (!written.Any(name => words[i].StartsWith(name + "=", StringComparison.Ordinal))) kept.Add(words[i]);
+        }
+        return kept;
+    }
 
     /// <summary>
     /// Profile <paramref name="name"/> of the config file at <paramref name="path"/>, which must get its credentials

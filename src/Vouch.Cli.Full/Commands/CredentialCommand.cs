@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Vouch.Cli.Agent;
 using Vouch.Cli.Aws;
@@ -32,6 +33,12 @@ internal static class CredentialCommand
         return token;
     }
 
+    /// <summary>
+    /// For <c>--format json</c>: values as STS sent them (a session token's <c>+</c> stays <c>+</c>, not
+    /// <c>\u002B</c>), which is safe on a terminal or in a file, where no HTML parser reads them.
+    /// </summary>
+    private static readonly CliJsonContext Unescaped = new(new JsonSerializerOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+
     private static Command Aws(CliContext context)
     {
         var role = new Option<string>("--role") { Description = "the IAM role ARN to assume", Required = true };
@@ -53,7 +60,7 @@ internal static class CredentialCommand
             context.Console.Out.Write(parse.GetValue(format) switch
             {
                 "env" => Env(credentials),
-                "json" => JsonSerializer.Serialize(credentials, CliJsonContext.Default.AwsCredentials) + "\n",
+                "json" => JsonSerializer.Serialize(credentials, Unescaped.AwsCredentials) + "\n",
                 _ => CredentialProcessOutput.Of(credentials),
             });
             return ExitCodes.Ok;

@@ -56,7 +56,7 @@ internal static class SetupAwsCommand
             // The small client beside the full program: what credential_process should start (FullProgram).
             var self = FullProgram.ClientPath(Environment.ProcessPath ?? throw new CliException(FailureKind.Failed, "cannot find the path of the vouch executable"));
             AwsConfigEditor.Write(file, name!, [
-                new("credential_process", VouchProfile.CredentialProcess(self, arn!, chosenRegion)),
+                new("credential_process", VouchProfile.CredentialProcess(self, arn!, chosenRegion, Previous(existing, name!)?.HandAdded())),
                 new("region", chosenRegion),
             ], parse.GetValue(force));
             context.Console.Errors.WriteLine($"Wrote profile '{name}' to {file}. Try: aws sts get-caller-identity --profile {name}");
@@ -92,6 +92,10 @@ internal static class SetupAwsCommand
         (file?.Profile(profile) is { } section ? AwsRegion.Of(file, section) : null)
         ?? AwsRegion.FromVariables(context.Environment)
         ?? AwsRegion.Default;
+
+    /// <summary>The profile as Vouch wrote it before, whose hand-added arguments the new line keeps; null when there is none.</summary>
+    private static VouchProfile? Previous(AwsConfigFile? file, string profile) =>
+        file?.Profile(profile) is { } section ? VouchProfile.From(section) : null;
 
     private static string Ask(CliContext context, string what, string? defaultValue)
     {

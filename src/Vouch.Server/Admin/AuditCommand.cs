@@ -19,7 +19,7 @@ internal static class AuditCommand
         var limit = new Option<int?>("--limit") { Description = "only the last N records" };
         limit.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--limit must be at least 1");
+            if (!CommandOutput.NotANumber(result) && result.GetValueOrDefault<int?>() is < 1) result.AddError("--limit must be at least 1");
         });
         var expectHead = new Option<string?>("--expect-head")
         {
@@ -97,7 +97,9 @@ internal static class AuditCommand
             context.Out.WriteLine(result.BrokenAt is { } at
                 ? $"audit log BROKEN at record {at}: {result.Problem}"
                 : $"audit log NOT VERIFIED: {result.Problem}");
-            context.Out.WriteLine($"records 1..{result.Records} verified, ending with hash {result.HeadHash}");
+            context.Out.WriteLine(result.Records == 0
+                ? "no record verified"
+                : $"records 1..{result.Records} verified, ending with hash {result.HeadHash}");
             return ExitCodes.Failed;
         }
     }

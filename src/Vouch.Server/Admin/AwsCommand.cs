@@ -75,7 +75,7 @@ internal static class AwsCommand
             var resolved = Resolve(parse, context, thumbprintIssuer, null);
             if (!resolved.Succeeded) return CommonOptions.Report(context, resolved.Problems);
             var fetched = await IssuerThumbprint.FetchAsync(resolved.Value.Issuer, cancellationToken);
-            if (!fetched.Succeeded) return Fail(context, fetched.Problem);
+            if (!fetched.Succeeded) return Fail(context, fetched.Problem, alternative: null);
             context.Out.WriteLine(fetched.Value);
             return ExitCodes.Ok;
         });
@@ -111,9 +111,10 @@ internal static class AwsCommand
         return NoCertificateThumbprint;
     }
 
-    private static int Fail(CommandContext context, Problem problem)
+    /// <summary>Says why on stderr, with <paramref name="alternative"/> when the command has one (only <c>aws setup</c> takes <c>--thumbprint</c>).</summary>
+    private static int Fail(CommandContext context, Problem problem, string? alternative = "or pass --thumbprint")
     {
-        context.Error.WriteLine($"vouch-server: {problem.Description} (or pass --thumbprint)");
+        context.Error.WriteLine($"vouch-server: {problem.Description}{(alternative is null ? "" : $" ({alternative})")}");
         return ExitCodes.Failed;
     }
 }

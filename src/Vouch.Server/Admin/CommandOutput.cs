@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -44,6 +45,13 @@ internal static class CommandOutput
             _ => ExitCodes.Failed,
         };
     }
+
+    /// <summary>
+    /// True when the option's value is not a whole number. Its validator must then leave it to the parser's own
+    /// error (<see cref="ServerCommandLine.Describe"/>): reading the value would throw.
+    /// </summary>
+    public static bool NotANumber(OptionResult result) =>
+        result.Tokens is [var token] && !int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _);
 
     /// <summary>"1 session", "2 sessions".</summary>
     public static string Count(int count, string noun) => $"{count} {noun}{(count == 1 ? "" : "s")}";

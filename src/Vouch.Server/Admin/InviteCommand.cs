@@ -24,7 +24,7 @@ internal static class InviteCommand
         };
         expiresIn.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
+            if (!CommandOutput.NotANumber(result) && result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
         });
         var issuer = new Option<string?>("--issuer") { Description = "issuer URL for the enroll link (default: the server's settings)" };
         var link = new Option<bool>("--link") { Description = "print the enroll link ISSUER/enroll?code=CODE on stdout instead of the code" };
@@ -40,7 +40,7 @@ internal static class InviteCommand
             }
             if (issuerUrl is null && parse.GetValue(link))
             {
-                context.Error.WriteLine($"vouch-server: --link needs the issuer: pass --issuer URL or set {SettingNames.Issuer}");
+                context.Error.WriteLine($"vouch-server: --link needs the issuer: pass --issuer URL or set {SettingNames.Issuer.EnvironmentVariable} (\"{SettingNames.Issuer.Key}\" in the config file)");
                 return ExitCodes.BadConfiguration;
             }
             var organization = parse.GetValue(domain)?.Trim().ToLowerInvariant() ?? address.Domain;

@@ -50,6 +50,12 @@ internal static class ServeCommand
         if (!options.Succeeded) return CommonOptions.Report(context, options.Problems);
         var settings = ServerSettings.Resolve(options.Value);
         if (!settings.Succeeded) return CommonOptions.Report(context, settings.Problems);
+        // Before the key-encryption key: a development server that cannot start leaves no new <database>.kek behind.
+        if (ListenProbe.Check(new Uri(settings.Value.Listen)) is { } busy)
+        {
+            context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {busy}");
+            return ExitCodes.BadConfiguration;
+        }
         var kek = KeyEncryptionKeyLoader.Load(
             options.Value.KeyEncryptionKey, options.Value.KeyEncryptionKeyFile, options.Value.Development, settings.Value.Database.SqlitePath, warning => context.Error.WriteLine($"vouch-server: warning: {warning}"));
         if (!kek.Succeeded) return CommonOptions.Report(context, kek.Problems);
@@ -59,11 +65,6 @@ internal static class ServeCommand
             // Behind a proxy every request would come from the proxy: one client's ceremonies would use up everyone's limit.
             context.Error.WriteLine($"vouch-server: warning: the issuer is https but this server has no certificate, so a proxy terminates TLS; " +
                 $"pass {SettingNames.TrustedProxies.Flag} with its address (e.g. 127.0.0.1) so that the audit log and rate limits see the real clients");
-        }
-        if (ListenProbe.Check(new Uri(settings.Value.Listen)) is { } busy)
-        {
-            context.Error.WriteLine($"vouch-server: cannot listen on {settings.Value.Listen}: {busy}");
-            return ExitCodes.BadConfiguration;
         }
 
         await using var app = ServerApplication.Build(settings.Value, kek.Value);
@@ -122,7 +123,9 @@ internal static class ServeCommand
             var database = settings.Database.SqlitePath is { } path ? $" --database {path}" : "";
             var self = Invocation();
             error.WriteLine($"Next: curl {settings.Oidc.DiscoveryUri}");
-            error.WriteLine($"      {self} invite --email you@example.com --development{database}");
+            // invite cannot know this server's issuer: name it unless it is the one --development defaults to.
+            var issuer = settings.Oidc.Issuer == ServerSettings.DevelopmentIssuer ? "" : $" --issuer {settings.Oidc.Issuer}";
+            error.WriteLine($"      {self} invite --email you@example.com --development{database}{issuer}");
             error.WriteLine($"      {self} keys list{database}");
         }
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace Vouch.Server.Admin;
 
@@ -30,8 +32,8 @@ public static class ServerCommandLine
         if (parse.Errors.Count > 0)
         {
             // Usage errors go to stderr with a pointer to --help; stdout stays empty for scripts.
-            foreach (var error in parse.Errors) context.Error.WriteLine($"vouch-server: {error.Message}");
-            context.Error.WriteLine($"Run '{parse.CommandResult.Command.Name switch { "vouch-server" => "vouch-server", var name => "vouch-server " + name }} --help' for usage.");
+            foreach (var error in parse.Errors) context.Error.WriteLine($"vouch-server: {Describe(error)}");
+            context.Error.WriteLine($"Run '{CommandPath(parse.CommandResult)} --help' for usage.");
             return Task.FromResult(ExitCodes.Usage);
         }
         return parse.InvokeAsync(new InvocationConfiguration
@@ -41,5 +43,29 @@ public static class ServerCommandLine
             // Let the web host finish in-flight requests on SIGTERM.
             ProcessTerminationTimeout = TimeSpan.FromSeconds(15),
         }, cancellationToken);
+    }
+
+    /// <summary>The full command, as typed: <c>vouch-server aws setup</c>, not <c>vouch-server setup</c>.</summary>
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (var result = command; result.Parent is CommandResult parent; result = parent) names.Insert(0, result.Command.Name);
+        return string.Join(' ', ["vouch-server", .. names]);
+    }
+
+    /// <summary>
+    /// The parser's sentence, except for a value that is not a number or an id: that names the option and the form
+    /// it takes rather than a .NET type (<c>System.Int32</c>).
+    /// </summary>
+    internal static string Describe(ParseError error)
+    {
+        var option = error.SymbolResult as OptionResult ?? (error.SymbolResult as ArgumentResult)?.Parent as OptionResult;
+        if (option?.Tokens is not [var token]) return error.Message;
+        var type = Nullable.GetUnderlyingType(option.Option.ValueType) ?? option.Option.ValueType;
+        if (type == typeof(int) && !int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            return $"{option.Option.Name} takes a whole number, not '{token.Value}'";
+        if (type == typeof(Guid) && !Guid.TryParse(token.Value, out _))
+            return $"{option.Option.Name} takes an id like 3f2504e0-4f89-41d3-9a0c-0305e82c3301, not '{token.Value}'";
+        return error.Message;
     }
 }

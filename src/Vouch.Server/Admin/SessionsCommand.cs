@@ -15,7 +15,8 @@ internal static class SessionsCommand
         var revoke = new Command("revoke", "Revoke sessions: their tokens stop working immediately") { email, id };
         revoke.Validators.Add(result =>
         {
-            if ((result.GetValue(email) is null) == (result.GetValue(id) is null)) result.AddError("give exactly one of --email or --id");
+            // GetResult, not GetValue: a malformed --id must reach the parser's own error, not throw here.
+            if ((result.GetResult(email) is null) == (result.GetResult(id) is null)) result.AddError("give exactly one of --email or --id");
         });
         revoke.SetAction(async (parse, cancellationToken) =>
         {
@@ -23,8 +24,9 @@ internal static class SessionsCommand
             if (parse.GetValue(email) is { } text && (address = CommandOutput.Email(context, text, "--email")) is null) return ExitCodes.Usage;
             return await AdminServices.RunAsync<SessionService>(parse, context, keyEncryptionKeyFor: AdminServices.ToWriteTheAuditLog, async sessions =>
             {
-                var count = await sessions.RevokeAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
-                context.Out.WriteLine($"revoked {count} session{(count == 1 ? "" : "s")}");
+                var revoked = await sessions.RevokeNamedAsync(parse.GetValue(id), address?.Value, AuditActors.Admin, cancellationToken);
+                if (!revoked.Succeeded) return CommandOutput.Refuse(context, revoked.Problem);
+                context.Out.WriteLine($"revoked {CommandOutput.Count(revoked.Value, "session")}");
                 return ExitCodes.Ok;
             }, cancellationToken);
         });

@@ -19,13 +19,17 @@ public enum DoctorVerdict
 /// <summary>One line of <c>vouch-server doctor</c>: which check, how it came out, what is wrong and what to do.</summary>
 public sealed record DoctorFinding(DoctorVerdict Verdict, string Check, string Message)
 {
+    /// <summary>
+    /// <c>OK    check: message</c>, <c>NOTE  ...</c>, <c>SKIP  ...</c> or <c>FAIL  ...</c>: the word in a 4-character
+    /// column, two spaces, the rest, as <c>vouch doctor</c> prints its lines.
+    /// </summary>
     public override string ToString() => $"{Verdict switch
     {
-        DoctorVerdict.Ok => "ok",
-        DoctorVerdict.Note => "note",
-        DoctorVerdict.Skipped => "skip",
+        DoctorVerdict.Ok => "OK",
+        DoctorVerdict.Note => "NOTE",
+        DoctorVerdict.Skipped => "SKIP",
         _ => "FAIL",
-    },-5} {Check}: {Message}";
+    },-4}  {Check}: {Message}";
 }
 
 /// <summary>

@@ -67,8 +67,10 @@ public sealed partial class IssuerDoctor
             findings.Add(Fail("tls", $"the certificate is for '{leaf.GetNameInfo(X509NameType.DnsName, false)}', not {host}: get one whose subject alternative names include {host}"));
         var flags = status.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
         if (flags.HasFlag(X509ChainStatusFlags.PartialChain))
+            // Not sent and not trusted: a missing intermediate and a private CA look alike from here; say both.
             findings.Add(Fail("tls", $"the chain is incomplete: the server sends {Certificates(sent.Count)} and no trusted root issued the last one ('{sent[^1].Issuer}'); " +
-                                     "serve the leaf followed by its intermediates (certbot's fullchain.pem; nginx ssl_certificate), since AWS does not fetch missing intermediates"));
+                                     "serve the leaf followed by its intermediates (certbot's fullchain.pem; nginx ssl_certificate), since AWS does not fetch missing intermediates; " +
+                                     "if that issuer is a private certificate authority, the chain ends at a root AWS does not trust either: use a certificate from a public one (Let's Encrypt, for example)"));
         else if (flags.HasFlag(X509ChainStatusFlags.UntrustedRoot))
             findings.Add(Fail("tls", "the chain ends at a root this machine does not trust: AWS trusts public certificate authorities only; use a certificate from one (Let's Encrypt, for example)"));
         if (flags.HasFlag(X509ChainStatusFlags.NotTimeValid))

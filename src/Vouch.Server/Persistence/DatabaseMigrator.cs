@@ -39,7 +39,7 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
     }
 
     /// <summary>
-    /// Creates the SQLite file (and its folder, 0700, when missing) readable by the server's user only, in the one
+    /// Creates the SQLite file (and its folders, 0700, when missing) readable by the server's user only, in the one
     /// call that creates it: never created with the umask's mode and chmod-ed after, which would leave a moment
     /// in which another user could open it and keep reading. SQLite gives its -journal, -wal and -shm files the
     /// database file's mode. The file holds sealed signing keys and the audit trail.
@@ -47,7 +47,7 @@ public sealed class DatabaseMigrator(VouchDbContextFactory factory)
     private static void CreateOwnerOnly(string path)
     {
         if (File.Exists(path)) return;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        PrivateDirectory.Create(Path.GetDirectoryName(path)!);
         try
         {
             using var created = new FileStream(path, new FileStreamOptions

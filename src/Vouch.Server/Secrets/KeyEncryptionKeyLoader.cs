@@ -41,7 +41,7 @@ internal static class KeyEncryptionKeyLoader
         if (!File.Exists(devPath))
         {
             // A folder this creates is the database's too: the server's user's only (0700), whatever the umask.
-            Directory.CreateDirectory(Path.GetDirectoryName(devPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            PrivateDirectory.Create(Path.GetDirectoryName(devPath)!);
             var generated = System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
             // Create the file 0600 from the start so the key is never readable by others, not even briefly.
             using (var stream = new FileStream(devPath, new FileStreamOptions

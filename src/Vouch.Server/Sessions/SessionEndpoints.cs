@@ -29,7 +29,7 @@ public static class SessionEndpoints
         endpoints.MapPost(ApiRoutes.Logout, async (SessionService sessions, HttpContext context) =>
         {
             var session = context.AuthenticatedSession();
-            await sessions.RevokeAsync(session.Session.Id, null, session.Actor, context.RequestAborted);
+            await sessions.LogOutAsync(session.Session.Id, session.Actor, context.ClientAddress(), context.RequestAborted);
             return Results.NoContent();
         }).RequireSession();
         return endpoints;

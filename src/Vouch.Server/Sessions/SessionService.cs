@@ -143,10 +143,35 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         }, cancellationToken);
 
     /// <summary>
+    /// <c>vouch-server sessions revoke</c>: like <see cref="RevokeAsync(Guid?, string?, string, CancellationToken)"/>,
+    /// but an id no session has, or an email (normalized) no user has, is a <c>not_found</c> problem, so that a typo in an urgent
+    /// revocation does not look like success.
+    /// </summary>
+    public Task<Outcome<int>> RevokeNamedAsync(Guid? sessionId, string? address, string actor, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, async db =>
+        {
+            if (address is not null && !await db.Users.AnyAsync(u => u.Email == address, cancellationToken))
+                return (Outcome<int>)Problems.NoSuchUser(address);
+            if (sessionId is { } id && !await db.Sessions.AnyAsync(s => s.Id == id, cancellationToken))
+                return new Problem(ErrorCodes.NotFound, "no session has that id", StatusCodes.Status404NotFound);
+            IQueryable<SessionRecord> query = db.Sessions;
+            if (sessionId is { } only) query = query.Where(s => s.Id == only);
+            if (address is not null) query = query.Where(s => db.Users.Any(u => u.Id == s.UserId && u.Email == address));
+            return await StageRevokeAsync(db, query, actor, cancellationToken);
+        }, cancellationToken);
+
+    /// <summary>
     /// Stages on the caller's unit of work the revocation of the live sessions among <paramref name="sessions"/>,
     /// each audited, so that they end with the change that ends them (a disabled user, a revoked key); returns how many.
     /// </summary>
-    public async Task<int> StageRevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken)
+    public Task<int> StageRevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, CancellationToken cancellationToken) =>
+        StageRevokeAsync(db, sessions, actor, null, cancellationToken);
+
+    /// <summary>Logout: ends the caller's own session, audited with the address it came from (as its login and tokens are).</summary>
+    public Task LogOutAsync(Guid sessionId, string actor, string? clientAddress, CancellationToken cancellationToken) =>
+        Conflicts.InTransactionAsync(factory, db => StageRevokeAsync(db, db.Sessions.Where(s => s.Id == sessionId), actor, clientAddress, cancellationToken), cancellationToken);
+
+    private async Task<int> StageRevokeAsync(VouchDbContext db, IQueryable<SessionRecord> sessions, string actor, string? clientAddress, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
         var live = await sessions.Where(s => s.RevokedAt == null && s.ExpiresAt > now).ToListAsync(cancellationToken);
@@ -159,7 +184,7 @@ public sealed class SessionService(VouchDbContextFactory factory, AuditLog audit
         {
             await audit.StageAppendAsync(db, cancellationToken, live.Select(s => new AuditEntry
             {
-                Type = AuditEventTypes.SessionRevoked, Actor = actor,
+                Type = AuditEventTypes.SessionRevoked, Actor = actor, ClientAddress = clientAddress,
                 Data = new Dictionary<string, string> { ["session_id"] = s.Id.ToString() },
             }).ToList());
         }

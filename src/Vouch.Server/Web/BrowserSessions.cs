@@ -126,7 +126,7 @@ public static class BrowserSessions
         if (context.BrowserSession() is { } session)
         {
             await context.RequestServices.GetRequiredService<SessionService>()
-                .RevokeAsync(session.Session.Id, null, session.Actor, context.RequestAborted);
+                .LogOutAsync(session.Session.Id, session.Actor, context.ClientAddress(), context.RequestAborted);
         }
         await context.SignOutAsync(Scheme);
     }

@@ -10,7 +10,8 @@ using Xunit;
 namespace Vouch.Cli.Tests.Aws;
 
 /// <summary>
-/// <c>eval "$(vouch credential aws --format env)"</c> in a real bash, with credentials from a hostile STS stand-in
+/// <c>vouch credential aws --format json</c> prints exactly the documented fields; <c>eval "$(vouch credential aws
+/// --format env)"</c> in a real bash, with credentials from a hostile STS stand-in
 /// that answers shell syntax: the command line, a real agent socket, the AWS SDK parsing the answer.
 /// </summary>
 public sealed class CredentialEnvFormatTests : IAsyncLifetime
@@ -72,5 +73,30 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
         Assert.Equal(
             [_sts.StsCredentials.AccessKeyId, _sts.StsCredentials.SecretAccessKey, _sts.StsCredentials.SessionToken, "us-east-1", ""],
             shell.StandardOutput.Split('\0'));
+    }
+
+    [Fact]
+    public async Task The_json_format_has_exactly_the_documented_snake_case_fields()
+    {
+        _sts.StsCredentials = ("ASIASTANDIN", "secret/with+plus", "session+token/with=");
+        var console = new CapturedConsole();
+        var environment = new Dictionary<string, string?>
+        {
+            ["VOUCH_AGENT_SOCKET"] = Paths.AgentSocket,
+            ["VOUCH_CONFIG_DIR"] = Paths.ConfigDirectory,
+            ["AWS_ENDPOINT_URL_STS"] = _sts.Url,
+            ["AWS_REGION"] = "us-east-1",
+        };
+        var context = new CliContext(console, name => environment.GetValueOrDefault(name), new Lazy<ServerConnections>(() => _connections));
+
+        var exitCode = await VouchCommandLine.InvokeAsync(["credential", "aws", "--role", Role, "--format", "json"], context);
+
+        Assert.True(exitCode == ExitCodes.Ok, console.Errors.ToString());
+        using var json = System.Text.Json.JsonDocument.Parse(console.Out.ToString()!);
+        Assert.Equal(
+            ["access_key_id", "secret_access_key", "session_token", "expiration", "role_arn", "assumed_role_arn", "region"],
+            json.RootElement.EnumerateObject().Select(p => p.Name));
+        // Values as STS sent them, greppable: no \u002B for '+'.
+        Assert.Contains("\"session_token\":\"session+token/with=\"", console.Out.ToString(), StringComparison.Ordinal);
     }
 }

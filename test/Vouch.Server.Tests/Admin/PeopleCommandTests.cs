@@ -131,7 +131,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
 
         Assert.Equal(ExitCodes.BadConfiguration, exit);
         Assert.Equal("", output);
-        Assert.Contains("--link needs the issuer", error, StringComparison.Ordinal);
+        Assert.Contains("--link needs the issuer: pass --issuer URL or set VOUCH_ISSUER (\"Issuer\" in the config file)\n", error, StringComparison.Ordinal);
         Assert.DoesNotContain("carol@example.com", invites, StringComparison.Ordinal);
     }
 
@@ -143,5 +143,53 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.BadConfiguration, exit);
         Assert.Equal("", output);
         Assert.Contains("must use https://", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--email", "nobody@example.com", "vouch-server: no user nobody@example.com\n")]
+    [InlineData("--id", "00000000-0000-0000-0000-000000000000", "vouch-server: no session has that id\n")]
+    public async Task Sessions_revoke_of_an_unknown_user_or_id_says_so_and_exits_not_found(string option, string value, string expected)
+    {
+        var (exit, output, error) = await RunAsync("sessions", "revoke", option, value);
+        var (_, audit, _) = await RunAsync("audit", "--json");
+
+        Assert.Equal((ExitCodes.NotFound, "", expected), (exit, output, error));
+        Assert.DoesNotContain("session.revoked", audit, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Sessions_revoke_of_a_known_user_without_live_sessions_still_succeeds()
+    {
+        await RunAsync("sessions", "revoke", "--email", "bob@example.com");
+
+        var (exit, output, error) = await RunAsync("sessions", "revoke", "--email", "Bob@Example.com");
+
+        Assert.Equal((ExitCodes.Ok, "revoked 0 sessions\n", ""), (exit, output, error));
+    }
+
+    [Fact]
+    public async Task Sessions_revoke_with_a_malformed_id_is_one_usage_line_not_a_crash()
+    {
+        var (exit, output, error) = await RunAsync("sessions", "revoke", "--id", "not-a-guid");
+
+        Assert.Equal(ExitCodes.Usage, exit);
+        Assert.Equal("", output);
+        Assert.Equal(
+            "vouch-server: --id takes an id like 3f2504e0-4f89-41d3-9a0c-0305e82c3301, not 'not-a-guid'\n" +
+            "Run 'vouch-server sessions revoke --help' for usage.\n", error);
+    }
+
+    [Fact]
+    public async Task Audit_verify_with_another_key_encryption_key_says_that_no_record_was_verified()
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var other = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes)) };
+
+        var exit = await ServerCommandLine.InvokeAsync(["audit", "verify", "--database", _directory.File("vouch.db")], new CommandContext(output, error, other));
+
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.StartsWith("audit log BROKEN at record 1: ", output.ToString(), StringComparison.Ordinal);
+        Assert.EndsWith("\nno record verified\n", output.ToString(), StringComparison.Ordinal);
     }
 }

@@ -123,6 +123,7 @@ public sealed class DoctorTests : IDisposable
         var findings = await Doctor(standIn).CheckAsync(Issuer, null, CancellationToken.None);
 
         AssertFails(findings, "tls", "the chain is incomplete: the server sends 1 certificate");
+        AssertFails(findings, "tls", "if that issuer is a private certificate authority, the chain ends at a root AWS does not trust either");
         Assert.Contains(findings, f => f is { Verdict: DoctorVerdict.Skipped, Check: "discovery" });
     }
 
@@ -165,13 +166,13 @@ public sealed class DoctorTests : IDisposable
         var (noDatabase, noDatabaseOut, noDatabaseError) = await RunAsync(environment, "doctor", "--database", directory.File("missing.db"));
 
         Assert.True(withKey == 0, withKeyOut);
-        Assert.Contains("note  issuer: 127.0.0.1 is a loopback host", withKeyOut, StringComparison.Ordinal);
-        Assert.Contains("ok    signing key: the key that signs now", withKeyOut, StringComparison.Ordinal);
-        Assert.Contains("ok    token: a token minted now", withKeyOut, StringComparison.Ordinal);
+        Assert.Contains("NOTE  issuer: 127.0.0.1 is a loopback host", withKeyOut, StringComparison.Ordinal);
+        Assert.Contains("OK    signing key: the key that signs now", withKeyOut, StringComparison.Ordinal);
+        Assert.Contains("OK    token: a token minted now", withKeyOut, StringComparison.Ordinal);
         Assert.True(withoutKey == 0, withoutKeyOut);
-        Assert.Contains("skip  token: not minted: no key-encryption key", withoutKeyOut, StringComparison.Ordinal);
+        Assert.Contains("SKIP  token: not minted: no key-encryption key", withoutKeyOut, StringComparison.Ordinal);
         Assert.True(noDatabase == 0, noDatabaseOut);
-        Assert.Contains("skip  signing key: not compared: the server's database could not be opened", noDatabaseOut, StringComparison.Ordinal);
+        Assert.Contains("SKIP  signing key: not compared: the server's database could not be opened", noDatabaseOut, StringComparison.Ordinal);
         Assert.Contains("does not exist", noDatabaseError, StringComparison.Ordinal);
     }
 

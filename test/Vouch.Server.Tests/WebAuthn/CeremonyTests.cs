@@ -64,6 +64,19 @@ public sealed class CeremonyTests : ApiUserTests
     }
 
     [Fact]
+    public async Task Logout_is_audited_with_the_client_address_as_the_login_is()
+    {
+        var session = await Alice.EnrollAndLoginAsync();
+
+        await Alice.PostAsync("api/v1/logout", new { }, session);
+
+        await using var db = Server.Get<Vouch.Server.Persistence.VouchDbContextFactory>().CreateDbContext();
+        var login = db.AuditRecords.Single(r => r.Type == AuditEventTypes.LoginSucceeded).ClientAddress;
+        Assert.NotNull(login);
+        Assert.Equal(login, db.AuditRecords.Single(r => r.Type == AuditEventTypes.SessionRevoked).ClientAddress);
+    }
+
+    [Fact]
     public async Task Login_options_do_not_reveal_whether_an_email_is_enrolled()
     {
         await Alice.EnrollAsync();
