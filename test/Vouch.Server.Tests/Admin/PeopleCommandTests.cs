@@ -1,12 +1,7 @@
 using System.Collections;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Vouch.Server.Admin;
 using Vouch.Server.Audit;
-using Vouch.Server.Keys;
-using Vouch.Server.Persistence;
-using Vouch.Server.Tests.WebAuthn;
-using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
 
@@ -19,23 +14,19 @@ namespace Vouch.Server.Tests.Admin;
 /// </summary>
 public sealed class PeopleCommandTests : IAsyncLifetime
 {
-    private readonly TemporaryDirectory _directory = new();
-    private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
+    private readonly EnrolledDatabase _database = new();
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => _database.EnrollAsync(async server =>
     {
-        await using var server = await InProcessServer.StartAsync(
-            DatabaseSettings.Parse(_directory.File("vouch.db")), keyEncryptionKey: new KeyEncryptionKey(_kek), attestation: AttestationPolicy.Any);
         using var alice = new ApiUser(server);
         using var bob = new ApiUser(server, "bob@example.com");
         await alice.EnrollAsync();
         await bob.EnrollAsync();
-    }
+    });
 
     public Task DisposeAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _directory.Dispose();
+        _database.Dispose();
         return Task.CompletedTask;
     }
 
@@ -43,8 +34,8 @@ public sealed class PeopleCommandTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var environment = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(_kek) };
-        var exit = await ServerCommandLine.InvokeAsync([.. arguments, "--database", _directory.File("vouch.db")], new CommandContext(output, error, environment));
+        var environment = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = _database.KeyEncryptionKeyBase64 };
+        var exit = await ServerCommandLine.InvokeAsync([.. arguments, "--database", _database.File], new CommandContext(output, error, environment));
         return (exit, output.ToString(), error.ToString());
     }
 

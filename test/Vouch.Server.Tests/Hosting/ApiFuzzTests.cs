@@ -8,7 +8,6 @@ using FsCheck;
 using FsCheck.Fluent;
 using Vouch.Protocol;
 using Vouch.Server.Sessions;
-using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
