@@ -11,7 +11,7 @@ namespace Vouch.Web.Tests;
 /// </summary>
 internal static class WebServer
 {
-    public static Task<InProcessServer> StartAsync() => InProcessServer.StartAsync(configure: settings =>
+    public static Task<InProcessServer> StartAsync(TimeProvider? time = null) => InProcessServer.StartAsync(time: time, configure: settings =>
     {
         var port = new Uri(settings.Listen).Port;
         var issuer = $"http://localhost:{port}";
