@@ -5,6 +5,7 @@ using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
 using Vouch.Server.Persistence;
 using Vouch.Server.Secrets;
+using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
 
 namespace Vouch.Testing;
@@ -34,6 +35,14 @@ public sealed class InProcessServer : IAsyncDisposable
     public string JwksUri => Settings.Oidc.JwksUri;
 
     public T Get<T>() where T : notnull => App.Services.GetRequiredService<T>();
+
+    /// <summary>An invite code for <paramref name="email"/>, as <c>vouch-server invite</c> makes it (valid an hour unless told otherwise).</summary>
+    public async Task<string> InviteAsync(string email, TimeSpan? lifetime = null)
+    {
+        var address = EmailAddress.TryParse(email)!;
+        var created = await Get<InviteService>().CreateAsync(address, address.Domain, lifetime ?? TimeSpan.FromHours(1), "admin:test", CancellationToken.None);
+        return created.Code;
+    }
 
     /// <summary>
     /// Starts a server on <paramref name="database"/> (default: a new SQLite file) with development settings; what it

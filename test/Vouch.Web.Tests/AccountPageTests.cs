@@ -83,8 +83,9 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         var (page, authenticator) = await SignedInAsync(server);
         // The key the browser enrolled, used from the JSON API as the CLI would: the same key to the server.
         using var key = await authenticator.ExportAsync();
-        var cli = await ApiClient.LoginAsync(server, key);
-        Assert.Equal(HttpStatusCode.OK, await ApiClient.SessionStatusAsync(server, cli));
+        using var user = new ApiUser(server, Email, key) { LogsInByEmail = false };
+        var cli = await user.LoginForSessionAsync();
+        Assert.Equal(HttpStatusCode.OK, (await user.SessionAsync(cli)).Status);
         await page.ReloadAsync();
         Assert.Equal(1, await page.Locator("#sessions > li[data-session-kind='cli']").CountAsync());
         Assert.Equal(1, await page.Locator("#sessions > li[data-session-kind='browser']").CountAsync());
@@ -92,7 +93,7 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign out everywhere" }).ClickAsync();
         await page.WaitForURLAsync("**/login", new() { Timeout = 10_000 });
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await user.SessionAsync(cli)).Status);
         await page.GotoAsync("/account");
         Assert.Contains("/login", page.Url, StringComparison.Ordinal);
         var revoked = await AuditAsync(server);
@@ -136,11 +137,11 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
     public async Task A_key_enrolled_from_the_CLI_signs_in_on_the_login_page()
     {
         await using var server = await WebServer.StartAsync();
-        using var key = new SoftwareCredential();
-        await ApiClient.EnrollAsync(server, key, await server.InviteAsync(Email));
+        using var user = new ApiUser(server, Email);
+        await user.EnrollAsync(await server.InviteAsync(Email));
         var page = await chromium.Browser.NewPageAsync(server.Issuer);
         var authenticator = await VirtualAuthenticator.AddAsync(page);
-        await authenticator.ImportAsync(key);
+        await authenticator.ImportAsync(user.Key);
 
         await page.SignInAsync();
 
@@ -197,7 +198,8 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         await using var server = await WebServer.StartAsync();
         var (page, authenticator) = await SignedInAsync(server);
         using var key = await authenticator.ExportAsync();
-        var cli = await ApiClient.LoginAsync(server, key);
+        using var user = new ApiUser(server, Email, key) { LogsInByEmail = false };
+        var cli = await user.LoginForSessionAsync();
         // Another site's page that posts a form to "sign out everywhere" as soon as it loads.
         await page.Context.RouteAsync("http://attacker.test/**", route => route.FulfillAsync(new()
         {
@@ -210,7 +212,7 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         await landed;
 
         // SameSite=Strict: the browser sent no sign-in cookie, so the post reached nobody's account.
-        Assert.Equal(HttpStatusCode.OK, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(HttpStatusCode.OK, (await user.SessionAsync(cli)).Status);
         await page.GotoAsync("/account");
         Assert.EndsWith("/account", page.Url, StringComparison.Ordinal);
 
@@ -222,7 +224,7 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         using var plain = new HttpClient(new HttpClientHandler { UseCookies = false, AllowAutoRedirect = false }) { BaseAddress = new Uri(server.Issuer + "/") };
         using var response = await plain.SendAsync(forged);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal(HttpStatusCode.OK, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(HttpStatusCode.OK, (await user.SessionAsync(cli)).Status);
         await using var db = server.Get<VouchDbContextFactory>().CreateDbContext();
         Assert.Empty(await db.Sessions.Where(s => s.RevokedAt != null).ToListAsync());
         await page.Context.CloseAsync();

@@ -79,15 +79,16 @@ public sealed class AdminPageTests(ChromiumFixture chromium)
         var (admin, _) = await SignedInAsync(server, Ada);
         var (bob, bobKey) = await SignedInAsync(server, Bob);
         using var exported = await bobKey.ExportAsync();
-        var cli = await ApiClient.LoginAsync(server, exported);
-        Assert.Equal(HttpStatusCode.OK, await ApiClient.SessionStatusAsync(server, cli));
+        using var user = new ApiUser(server, Bob, exported) { LogsInByEmail = false };
+        var cli = await user.LoginForSessionAsync();
+        Assert.Equal(HttpStatusCode.OK, (await user.SessionAsync(cli)).Status);
 
         await admin.GotoAsync("/admin");
         await ClickAsync(admin, $"Disable {Bob}");
 
         Assert.Contains($"Disabled {Bob}; 2 live sessions ended.", await admin.Locator("#admin-notice").TextContentAsync(), StringComparison.Ordinal);
         Assert.StartsWith("Disabled", await admin.Locator($"li[data-email='{Bob}'] .user-state").TextContentAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Forbidden, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.SessionAsync(cli)).Status);
         await bob.GotoAsync("/account");
         Assert.Contains("/login", bob.Url, StringComparison.Ordinal);
         Assert.Equal("admin:" + Ada, (await AuditAsync(server, AuditEventTypes.UserDisabled)).Single().Actor);
@@ -141,14 +142,15 @@ public sealed class AdminPageTests(ChromiumFixture chromium)
         var (admin, _) = await SignedInAsync(server, Ada);
         var (bob, bobKey) = await SignedInAsync(server, Bob);
         using var exported = await bobKey.ExportAsync();
-        var cli = await ApiClient.LoginAsync(server, exported);
+        using var user = new ApiUser(server, Bob, exported) { LogsInByEmail = false };
+        var cli = await user.LoginForSessionAsync();
 
         await admin.GotoAsync("/admin/sessions");
         var cliCard = admin.Locator("#sessions > li").Filter(new() { HasText = Bob }).Filter(new() { HasText = "Command line" });
         await cliCard.GetByRole(AriaRole.Button, new() { Name = $"End session of {Bob}" }).ClickAsync();
         await admin.Locator("#admin-notice").WaitForAsync(new() { Timeout = 10_000 });
 
-        Assert.Equal(HttpStatusCode.Unauthorized, await ApiClient.SessionStatusAsync(server, cli));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await user.SessionAsync(cli)).Status);
         Assert.Equal(200, (await bob.GotoAsync("/account"))!.Status);
         Assert.EndsWith("/account", bob.Url, StringComparison.Ordinal);
         Assert.Equal(["Browser", "Browser"], await admin.Locator("#sessions .session-kind").AllTextContentsAsync());

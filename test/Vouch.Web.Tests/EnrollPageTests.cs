@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.Playwright;
 using Vouch.Server.Users;
 using Vouch.Server.Web;
@@ -60,9 +61,10 @@ public sealed class EnrollPageTests(ChromiumFixture chromium, ITestOutputHelper 
     [Fact]
     public async Task An_expired_invite_link_says_so()
     {
-        await using var server = await WebServer.StartAsync();
-        var code = await server.InviteAsync("cy@example.com", lifetime: TimeSpan.FromMilliseconds(1));
-        await Task.Delay(20);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await WebServer.StartAsync(time);
+        var code = await server.InviteAsync("cy@example.com", lifetime: TimeSpan.FromHours(1));
+        time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
         var page = await chromium.Browser.NewPageAsync(server.Issuer);
 
         await page.GotoAsync($"/enroll?code={code}");

@@ -1,6 +1,5 @@
 using Microsoft.Playwright;
 using Vouch.Server.Oidc;
-using Vouch.Server.Users;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 
@@ -12,7 +11,7 @@ namespace Vouch.Web.Tests;
 /// </summary>
 internal static class WebServer
 {
-    public static Task<InProcessServer> StartAsync() => InProcessServer.StartAsync(configure: settings =>
+    public static Task<InProcessServer> StartAsync(TimeProvider? time = null) => InProcessServer.StartAsync(time: time, configure: settings =>
     {
         var port = new Uri(settings.Listen).Port;
         var issuer = $"http://localhost:{port}";
@@ -22,14 +21,6 @@ internal static class WebServer
             WebAuthn = WebAuthnOptions.ForIssuer(issuer, AttestationPolicy.Any),
         };
     });
-
-    /// <summary>An invite for <paramref name="email"/>, as <c>vouch-server invite</c> makes it.</summary>
-    public static async Task<string> InviteAsync(this InProcessServer server, string email, TimeSpan? lifetime = null)
-    {
-        var address = EmailAddress.TryParse(email)!;
-        var created = await server.Get<InviteService>().CreateAsync(address, address.Domain, lifetime ?? TimeSpan.FromHours(1), "admin:test", CancellationToken.None);
-        return created.Code;
-    }
 
     /// <summary>
     /// Enrolls <paramref name="email"/> from an invite link in <paramref name="page"/> (whose virtual key then holds

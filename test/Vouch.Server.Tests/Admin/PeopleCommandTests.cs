@@ -1,13 +1,8 @@
 using System.Collections;
-using System.Security.Cryptography;
 using System.Text.Json;
+using Vouch.Server.Secrets;
 using Vouch.Server.Admin;
 using Vouch.Server.Audit;
-using Vouch.Server.Keys;
-using Vouch.Server.Persistence;
-using Vouch.Server.Secrets;
-using Vouch.Server.Tests.WebAuthn;
-using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
 
@@ -20,23 +15,19 @@ namespace Vouch.Server.Tests.Admin;
 /// </summary>
 public sealed class PeopleCommandTests : IAsyncLifetime
 {
-    private readonly TemporaryDirectory _directory = new();
-    private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
+    private readonly EnrolledDatabase _database = new();
 
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => _database.EnrollAsync(async server =>
     {
-        await using var server = await InProcessServer.StartAsync(
-            DatabaseSettings.Parse(_directory.File("vouch.db")), keyEncryptionKey: new KeyEncryptionKey(_kek), attestation: AttestationPolicy.Any);
         using var alice = new ApiUser(server);
         using var bob = new ApiUser(server, "bob@example.com");
         await alice.EnrollAsync();
         await bob.EnrollAsync();
-    }
+    });
 
     public Task DisposeAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        _directory.Dispose();
+        _database.Dispose();
         return Task.CompletedTask;
     }
 
@@ -44,8 +35,8 @@ public sealed class PeopleCommandTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var environment = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(_kek) };
-        var exit = await ServerCommandLine.InvokeAsync([.. arguments, "--database", _directory.File("vouch.db")], new CommandContext(output, error, environment));
+        var environment = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = _database.KeyEncryptionKeyBase64 };
+        var exit = await ServerCommandLine.InvokeAsync([.. arguments, "--database", _database.File], new CommandContext(output, error, environment));
         return (exit, output.ToString(), error.ToString());
     }
 
@@ -184,9 +175,9 @@ public sealed class PeopleCommandTests : IAsyncLifetime
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var other = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes)) };
+        var other = new Hashtable { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes)) };
 
-        var exit = await ServerCommandLine.InvokeAsync(["audit", "verify", "--database", _directory.File("vouch.db")], new CommandContext(output, error, other));
+        var exit = await ServerCommandLine.InvokeAsync(["audit", "verify", "--database", _database.File], new CommandContext(output, error, other));
 
         Assert.Equal(ExitCodes.Failed, exit);
         Assert.StartsWith("audit log BROKEN at record 1: ", output.ToString(), StringComparison.Ordinal);

@@ -4,7 +4,6 @@ using Vouch.Protocol;
 using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Sessions;
-using Vouch.Server.Tests.WebAuthn;
 using Vouch.Testing;
 using Xunit;
 

@@ -1,10 +1,4 @@
-using System.Security.Cryptography;
 using System.Text.Json;
-using Vouch.Server.Keys;
-using Vouch.Server.Persistence;
-using Vouch.Server.Secrets;
-using Vouch.Server.Tests.WebAuthn;
-using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;
 
@@ -16,37 +10,30 @@ namespace Vouch.Server.Tests.Process;
 /// </summary>
 public sealed class PeopleProcessTests : IAsyncLifetime
 {
-    private readonly TemporaryDirectory _directory = new();
-    private readonly byte[] _kek = RandomNumberGenerator.GetBytes(KeyEncryptionKey.SizeInBytes);
+    private readonly EnrolledDatabase _database = new();
     private string _spareKeyId = "";
 
-    /// <summary>An in-process server on the fixture's database, as it was first started.</summary>
-    private Task<InProcessServer> StartServerAsync() => InProcessServer.StartAsync(
-        DatabaseSettings.Parse(_directory.File("vouch.db")), keyEncryptionKey: new KeyEncryptionKey(_kek),
-        attestation: AttestationPolicy.Any);
-
-    public async Task InitializeAsync()
+    public Task InitializeAsync() => _database.EnrollAsync(async server =>
     {
-        await using var server = await StartServerAsync();
         using var alice = new ApiUser(server);
         using var spare = new ApiUser(server, alice.Email);
         await alice.EnrollAndLoginAsync();
         await spare.EnrollAsync();
         _spareKeyId = Convert.ToHexStringLower(spare.Key.CredentialId);
-    }
+    });
 
     public Task DisposeAsync()
     {
-        _directory.Dispose();
+        _database.Dispose();
         return Task.CompletedTask;
     }
 
     /// <summary>Runs an admin command with the server's key-encryption key, as writing to the audit log needs.</summary>
     private Task<ProcessResult> RunAsync(params string[] arguments) =>
-        RunAsync(new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(_kek) }, arguments);
+        RunAsync(new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = _database.KeyEncryptionKeyBase64 }, arguments);
 
     private Task<ProcessResult> RunAsync(IDictionary<string, string?>? environment, params string[] arguments) =>
-        ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, environment, _directory.Path, TimeSpan.FromSeconds(60));
+        ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, environment, _database.Directory, TimeSpan.FromSeconds(60));
 
     private static List<JsonElement> JsonLines(ProcessResult result)
     {
@@ -97,7 +84,7 @@ public sealed class PeopleProcessTests : IAsyncLifetime
     public async Task A_locked_key_shows_in_credentials_list_and_unlock_takes_the_listed_id_audited_with_the_admin()
     {
         string bobKeyId;
-        await using (var server = await StartServerAsync())
+        await using (var server = await _database.StartServerAsync())
         {
             using var bob = new ApiUser(server, "bob@example.com");
             await bob.EnrollAndLoginAsync();

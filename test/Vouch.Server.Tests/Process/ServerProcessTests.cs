@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Vouch.Server.Keys;
 using Vouch.Server.Secrets;
 using Vouch.Testing;
@@ -142,108 +141,6 @@ public sealed partial class ServerProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task The_audit_log_records_key_creation_and_verifies_intact()
-    {
-        await CreateDevelopmentDatabaseAsync();
-
-        var json = await RunAsync(null, "audit", "--json");
-        var verify = await RunAsync(null, "audit", "verify", "--development");
-
-        Assert.Equal(0, json.ExitCode);
-        var records = json.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.Equal(["key.created", "key.created"], records.Select(r => r.GetProperty("type").GetString()));
-        Assert.All(records, r => Assert.Equal("system", r.GetProperty("actor").GetString()));
-        Assert.All(records, r => Assert.Equal(16, r.GetProperty("kek_id").GetString()!.Length));
-        Assert.Equal(0, verify.ExitCode);
-        Assert.StartsWith("audit log intact: 2 records, head 2:" + records[1].GetProperty("hash").GetString(), verify.StandardOutput, StringComparison.Ordinal);
-    }
-
-    /// <summary>The development key-encryption key that <see cref="CreateDevelopmentDatabaseAsync"/> left beside the database.</summary>
-    private string DevelopmentKek => File.ReadAllText(_directory.File("vouch.db.kek")).Trim();
-
-    [Fact]
-    public async Task The_verification_script_in_the_docs_checks_the_chain_without_vouch()
-    {
-        await CreateDevelopmentDatabaseAsync();
-        Assert.Equal(0, (await RunAsync(null, "keys", "rotate", "--development")).ExitCode);
-        var json = await RunAsync(null, "audit", "--json");
-        var docs = await File.ReadAllTextAsync(Path.Combine(RepositoryPaths.Root, "docs", "audit.md"));
-        var start = docs.IndexOf("```python\n", StringComparison.Ordinal) + "```python\n".Length;
-        var script = docs[start..docs.IndexOf("```", start, StringComparison.Ordinal)];
-        var verify = await RunAsync(null, "audit", "verify", "--development");
-        var kek = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = DevelopmentKek };
-
-        var python = await ProcessRunner.RunAsync("python3", ["-c", script], kek, standardInput: json.StandardOutput);
-
-        Assert.True(python.ExitCode == 0, python.StandardError);
-        Assert.Equal("intact, head " + verify.StandardOutput.Split(" head ")[1].Trim(), python.StandardOutput.Trim());
-
-        var tampered = json.StandardOutput.Replace("\"actor\":\"system\"", "\"actor\":\"mallory\"", StringComparison.Ordinal);
-        var caught = await ProcessRunner.RunAsync("python3", ["-c", script], kek, standardInput: tampered);
-        Assert.NotEqual(0, caught.ExitCode);
-        Assert.Contains("record 1 was altered", caught.StandardError, StringComparison.Ordinal);
-        var otherKek = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
-        var wrongKey = await ProcessRunner.RunAsync("python3", ["-c", script], otherKek, standardInput: json.StandardOutput);
-        Assert.NotEqual(0, wrongKey.ExitCode);
-    }
-
-    [Fact]
-    public async Task Audit_head_anchors_the_log_and_verify_expect_head_refuses_it_once_rewritten_even_with_the_right_key()
-    {
-        await CreateDevelopmentDatabaseAsync();
-        var head = await RunAsync(null, "audit", "head", "--development");
-        Assert.Equal(0, (await RunAsync(null, "invite", "--email", "alice@example.com", "--development")).ExitCode);
-        var kept = head.StandardOutput.Trim();
-
-        var untouched = await RunAsync(null, "audit", "verify", "--development", "--expect-head", kept);
-        await RewriteFirstRecordWithTheRightKeyAsync();
-        var plain = await RunAsync(null, "audit", "verify", "--development");
-        var anchored = await RunAsync(null, "audit", "verify", "--development", "--expect-head", kept);
-
-        Assert.Equal(0, head.ExitCode);
-        Assert.Matches("^2:[0-9a-f]{64}$", kept);
-        Assert.Contains("audit verify --expect-head " + kept, head.StandardError, StringComparison.Ordinal);
-        Assert.Equal(0, untouched.ExitCode);
-        Assert.Contains("passes through the expected head " + kept, untouched.StandardOutput, StringComparison.Ordinal);
-        Assert.Equal(0, plain.ExitCode);
-        Assert.Equal(1, anchored.ExitCode);
-        Assert.Contains("BROKEN at record 2", anchored.StandardOutput, StringComparison.Ordinal);
-        Assert.Contains("not the expected head", anchored.StandardOutput, StringComparison.Ordinal);
-    }
-
-    /// <summary>Someone who holds the key-encryption key rewrites record 1 and recomputes the whole keyed chain.</summary>
-    private async Task RewriteFirstRecordWithTheRightKeyAsync()
-    {
-        using var kek = new KeyEncryptionKey(Convert.FromBase64String(DevelopmentKek));
-        using var key = new Vouch.Server.Audit.AuditKey(kek);
-        var factory = new Vouch.Server.Persistence.VouchDbContextFactory(Vouch.Server.Persistence.DatabaseSettings.Parse(_directory.File("vouch.db")));
-        await using (var db = factory.CreateDbContext())
-        {
-            var previous = Vouch.Server.Audit.AuditHash.Genesis;
-            foreach (var r in db.AuditRecords.OrderBy(r => r.Sequence).ToList())
-            {
-                var actor = r.Sequence == 1 ? "mallory" : r.Actor;
-                var hash = Vouch.Server.Audit.AuditHash.ComputeKeyed(key, r.Sequence, r.Time, r.Type, actor, r.ClientAddress, r.Data, previous);
-                await db.Database.ExecuteSqlAsync($"UPDATE audit_log SET actor = {actor}, previous_hash = {previous}, hash = {hash} WHERE sequence = {r.Sequence}");
-                previous = hash;
-            }
-        }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-    }
-
-    [Fact]
-    public async Task Audit_verify_without_the_key_encryption_key_says_it_needs_it()
-    {
-        await CreateDevelopmentDatabaseAsync();
-
-        var verify = await RunAsync(null, "audit", "verify");
-
-        Assert.Equal(3, verify.ExitCode);
-        Assert.Contains("needs the server's key-encryption key to verify the audit log", verify.StandardError, StringComparison.Ordinal);
-        Assert.Contains("VOUCH_KEY_ENCRYPTION_KEY", verify.StandardError, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public async Task Keys_rotate_in_development_mode_on_a_database_of_another_key_encryption_key_is_refused_and_adds_no_key()
     {
         var kek = new Dictionary<string, string?> { ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
@@ -302,75 +199,6 @@ public sealed partial class ServerProcessTests : IDisposable
     }
 
     [Fact]
-    public async Task Under_umask_000_the_sqlite_files_are_created_owner_only_in_one_step_and_never_chmod_ed()
-    {
-        // strace records every file the server creates and every mode change; umask 000 leaves nothing to chance.
-        var data = _directory.File("data");
-        var trace = _directory.File("strace.log");
-        var issuer = $"http://127.0.0.1:{FreePort.Next()}";
-        using var strace = ProcessRunner.Start("strace",
-            ["-f", "-qq", "-y", "-e", "trace=open,openat,creat,mkdir,mkdirat,chmod,fchmod,fchmodat", "-o", trace,
-             "bash", "-c", "umask 000; exec \"$0\" \"$@\"", RepositoryPaths.ServerBinary,
-             "serve", "--issuer", issuer, "--development", "--database", Path.Combine(data, "vouch.db")],
-            workingDirectory: _directory.Path);
-        var stderr = strace.StandardError.ReadToEndAsync();
-        Dictionary<string, UnixFileMode> running;
-        try
-        {
-            await WaitHealthyAsync(issuer, strace);
-            running = Directory.GetFiles(data).ToDictionary(f => Path.GetFileName(f), File.GetUnixFileMode);
-        }
-        finally
-        {
-            // The server is strace's child (bash exec-ed it); SIGTERM to strace would only detach it.
-            var child = int.Parse(File.ReadAllText($"/proc/{strace.Id}/task/{strace.Id}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
-            ProcessRunner.Terminate(child);
-            await strace.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        }
-        var lines = await File.ReadAllLinesAsync(trace);
-        Assert.True(lines.Length > 0, await stderr);
-
-        var ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        Assert.Equal(["vouch.db", "vouch.db-shm", "vouch.db-wal", "vouch.db.kek"], running.Keys.Order(StringComparer.Ordinal));
-        Assert.All(running, file => Assert.True(file.Value == ownerOnly, $"{file.Key} is {file.Value}"));
-        Assert.Equal(ownerOnly | UnixFileMode.UserExecute, File.GetUnixFileMode(data));
-        // The first open that may create each file (the one that did) asks for 0600 itself.
-        var creates = lines.Select(l => CreatingOpen().Match(l)).Where(m => m.Success && m.Groups["path"].Value.StartsWith(data + "/", StringComparison.Ordinal)).ToList();
-        var first = creates.GroupBy(m => m.Groups["path"].Value).ToDictionary(g => Path.GetFileName(g.Key), g => g.First().Groups["mode"].Value);
-        Assert.Contains("vouch.db-journal", first.Keys);
-        Assert.All(first, create => Assert.True(create.Value == "0600", $"{create.Key} was created {create.Value}"));
-        Assert.Contains(lines, l => l.Contains($"\"{data}\", 0700", StringComparison.Ordinal));
-        Assert.DoesNotContain(lines, l => l.Contains("chmod", StringComparison.Ordinal) && l.Contains(data, StringComparison.Ordinal));
-    }
-
-    private static async Task WaitHealthyAsync(string issuer, System.Diagnostics.Process process)
-    {
-        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var deadline = DateTime.UtcNow.AddSeconds(90); DateTime.UtcNow < deadline; await Task.Delay(200))
-        {
-            Assert.False(process.HasExited, "the server exited");
-            try
-            {
-                using var response = await client.GetAsync(issuer + "/healthz");
-                if (response.IsSuccessStatusCode) return;
-            }
-            catch (HttpRequestException)
-            {
-                // Not listening yet.
-            }
-            catch (TaskCanceledException)
-            {
-                // Not answering yet.
-            }
-        }
-        throw new TimeoutException("the server did not become healthy in 90 s");
-    }
-
-    /// <summary>An <c>open</c>, <c>openat</c> or <c>creat</c> call in strace's log that creates when the file is missing, with its path and mode.</summary>
-    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:open|openat|creat)\((?:[^,]*, )?""(?<path>[^""]+)"", (?<flags>[A-Z_|]*O_CREAT[A-Z_|]*), (?<mode>0[0-7]+)")]
-    private static partial System.Text.RegularExpressions.Regex CreatingOpen();
-
-    [Fact]
     public async Task Admin_commands_on_a_database_that_does_not_exist_say_so()
     {
         var result = await RunAsync(null, "keys", "list", "--database", _directory.File("absent.db"));
@@ -378,37 +206,5 @@ public sealed partial class ServerProcessTests : IDisposable
         Assert.Equal(4, result.ExitCode);
         Assert.Contains("does not exist", result.StandardError, StringComparison.Ordinal);
         Assert.False(File.Exists(_directory.File("absent.db")));
-    }
-}
-
-/// <summary>Several server processes sharing one real PostgreSQL database, as behind a load balancer.</summary>
-[Collection(PostgresTests.Name)]
-public sealed class MultiInstanceProcessTests(PostgresFixture postgres) : IDisposable
-{
-    private readonly TemporaryDirectory _directory = new();
-
-    public void Dispose() => _directory.Dispose();
-
-    [Fact]
-    public async Task Instances_on_one_postgres_database_publish_the_same_keys_in_the_same_order()
-    {
-        var environment = new Dictionary<string, string?>
-        {
-            ["VOUCH_DATABASE"] = await postgres.Server.CreateDatabaseAsync(),
-            ["VOUCH_KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
-        };
-
-        // Started together, so that both race to create the first keys.
-        var starts = await Task.WhenAll(
-            ServerProcess.StartAsync(_directory.Path, [], environment),
-            ServerProcess.StartAsync(_directory.Path, [], environment));
-        await using var a = starts[0];
-        await using var b = starts[1];
-
-        using var client = new HttpClient();
-        var jwksA = await client.GetStringAsync(a.Issuer + "/.well-known/jwks.json");
-        var jwksB = await client.GetStringAsync(b.Issuer + "/.well-known/jwks.json");
-        Assert.Equal(jwksA, jwksB);
-        Assert.Equal(2, JsonDocument.Parse(jwksA).RootElement.GetProperty("keys").GetArrayLength());
     }
 }

@@ -2,7 +2,6 @@ using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
 using Vouch.Server.Persistence;
-using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.WebAuthn;
 using Vouch.Testing;
 using Xunit;

@@ -6,6 +6,7 @@ using Vouch.Server.Audit;
 using Vouch.Server.Persistence;
 using Vouch.Server.Tests.WebAuthn;
 using Vouch.Server.Users;
+using Vouch.Testing;
 using Xunit;
 
 namespace Vouch.Server.Tests.Users;

@@ -4,28 +4,31 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Vouch.Authenticators.Software;
 using Vouch.Protocol;
-using Vouch.Server.Users;
-using Vouch.Testing;
 using Xunit;
 
-namespace Vouch.Server.Tests.WebAuthn;
+namespace Vouch.Testing;
 
 /// <summary>
 /// A person using an in-process server's JSON API with a software key, as the CLI does: invited by an
-/// administrator, enrolls, logs in and asks for tokens. Each step can be taken apart to attack it.
+/// administrator, enrolls, logs in and asks for tokens. Each step can be taken apart to attack it. The key is a new
+/// one (disposed with this user) unless <paramref name="key"/> is given (one exported from a browser, say).
 /// </summary>
-public sealed class ApiUser(InProcessServer server, string email = "alice@example.com") : IDisposable
+public sealed class ApiUser(InProcessServer server, string email = "alice@example.com", SoftwareCredential? key = null) : IDisposable
 {
-    public SoftwareCredential Key { get; } = new();
+    public SoftwareCredential Key { get; } = key ?? new();
     public string Email => email;
+
+    /// <summary>
+    /// Whether a login names this user's email (default) or leaves it to the key to say who it is, as
+    /// <c>vouch login</c> does.
+    /// </summary>
+    public bool LogsInByEmail { get; init; } = true;
 
     /// <summary>The origin the browser (or CLI) reports: the issuer's scheme, host and port.</summary>
     public string Origin => new Uri(server.Issuer).GetLeftPart(UriPartial.Authority);
 
     /// <summary>An invite code for this user, as <c>vouch-server invite</c> makes it (valid an hour unless told otherwise).</summary>
-    public async Task<string> InviteAsync(TimeSpan? lifetime = null) =>
-        (await server.Get<InviteService>().CreateAsync(
-            EmailAddress.TryParse(email)!, EmailAddress.TryParse(email)!.Domain, lifetime ?? TimeSpan.FromHours(1), "admin:test", CancellationToken.None)).Code;
+    public Task<string> InviteAsync(TimeSpan? lifetime = null) => server.InviteAsync(email, lifetime);
 
     /// <summary>POSTs <paramref name="body"/> as JSON to <paramref name="route"/> (an <see cref="ApiRoutes"/> path), with a session if given.</summary>
     public async Task<(HttpStatusCode Status, JsonElement Body)> PostAsync(string route, object body, string? session = null)
@@ -50,7 +53,8 @@ public sealed class ApiUser(InProcessServer server, string email = "alice@exampl
     /// <summary>Starts a login: the ceremony id and the options for the key.</summary>
     public async Task<(string Ceremony, JsonElement Options)> BeginLoginAsync()
     {
-        var (status, started) = await PostAsync(ApiRoutes.LoginOptions, new { email });
+        object body = LogsInByEmail ? new { email } : new { };
+        var (status, started) = await PostAsync(ApiRoutes.LoginOptions, body);
         Assert.True(status == HttpStatusCode.OK, started.ToString());
         return (started.GetProperty("ceremony").GetString()!, started.GetProperty("options"));
     }
@@ -87,8 +91,12 @@ public sealed class ApiUser(InProcessServer server, string email = "alice@exampl
         using var request = new HttpRequestMessage(HttpMethod.Get, ApiRoutes.Session.TrimStart('/'));
         request.Headers.Authorization = new("Bearer", session);
         using var response = await server.Client.SendAsync(request);
-        return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 
-    public void Dispose() => Key.Dispose();
+    public void Dispose()
+    {
+        if (key is null) Key.Dispose();
+    }
 }
