@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Server.Persistence;
 using Vouch.Server.Secrets;
@@ -40,12 +41,13 @@ public sealed record AuditHead(long? Sequence, string Hash)
 /// <summary>
 /// Recomputes every record's hash and checks that each links to the one before, with no gaps. Records written
 /// before the chain was keyed (no key-encryption key id) are checked as plain SHA-256 and may only come first;
-/// every later record must be keyed with the configured key-encryption key. A log with records but no keyed one
-/// does not verify: anyone with database access could have recomputed it.
+/// every later record must be keyed with the configured key-encryption key. Anyone with database access can
+/// recompute an unkeyed prefix, so one verifies only when the operator names the head they checked and accept
+/// (<c>--accept-unkeyed-head</c>), and the first keyed record is the <c>audit.keyed</c> seal naming that head.
 /// </summary>
 public sealed class AuditChainVerifier(VouchDbContextFactory factory, AuditKey key)
 {
-    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken, AuditHead? expectedHead = null)
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken, AuditHead? expectedHead = null, AuditHead? acceptedUnkeyedHead = null)
     {
         await using var db = factory.CreateDbContext();
         long expected = 1;
@@ -71,6 +73,8 @@ public sealed class AuditChainVerifier(VouchDbContextFactory factory, AuditKey k
             }
             if (AuditHash.Compute(record, key) != record.Hash)
                 return Broken(n, $"record {n} was altered (its hash does not match its content)");
+            if (record.KeyEncryptionKeyId is not null && keyedFrom is null && KeyedStartProblem(record, previous, acceptedUnkeyedHead) is { } unaccepted)
+                return Broken(n, unaccepted);
             if (record.KeyEncryptionKeyId is not null) keyedFrom ??= n;
             if (expectedHead is { } head && !headFound && (head.Sequence is null || head.Sequence == n))
             {
@@ -94,8 +98,49 @@ public sealed class AuditChainVerifier(VouchDbContextFactory factory, AuditKey k
         {
             return new AuditVerification(records, previous, null, null,
                 "no record is keyed: a plain SHA-256 chain can be recomputed by anyone with database access; " +
-                "start the server once (it keys the log from then on) and check these records against a head you kept");
+                $"check these records against a head you kept, then seal them once with 'vouch-server audit seal --expect-unkeyed-head {records}:{previous}'");
+        }
+        if (acceptedUnkeyedHead is not null && keyedFrom is 1 or null)
+        {
+            return new AuditVerification(records, previous, keyedFrom, null,
+                $"no record is unkeyed, but --accept-unkeyed-head {acceptedUnkeyedHead} was given: that head is not in this log");
         }
         return new AuditVerification(records, previous, keyedFrom, null, null);
+    }
+
+    /// <summary>
+    /// Why the first keyed <paramref name="record"/> may not start the keyed part, or null: record 1 may (a log
+    /// keyed from the start); after an unkeyed prefix ending in <paramref name="previous"/>, only an <c>audit.keyed</c>
+    /// seal naming that head, which the operator accepted.
+    /// </summary>
+    private static string? KeyedStartProblem(AuditRecord record, string previous, AuditHead? accepted)
+    {
+        var n = record.Sequence;
+        if (n == 1) return null;
+        var head = new AuditHead(n - 1, previous);
+        if (accepted is null)
+        {
+            return $"records 1..{n - 1} are unkeyed: anyone with database access could have recomputed them. Check them " +
+                $"against a head you kept, then accept their head with --accept-unkeyed-head {head}";
+        }
+        if (accepted.Sequence != head.Sequence || accepted.Hash != head.Hash)
+            return $"the unkeyed records end at head {head}, not at the accepted head {accepted}: they were rewritten, or another head was accepted";
+        if (record.Type != AuditEventTypes.AuditKeyed || SealedHead(record.Data) != head.ToString())
+            return $"record {n}, the first keyed record, is not the audit.keyed seal of the unkeyed head {head}: the log was re-rooted";
+        return null;
+    }
+
+    /// <summary>The head an <c>audit.keyed</c> record's data name, or null.</summary>
+    private static string? SealedHead(string data)
+    {
+        try
+        {
+            var fields = JsonSerializer.Deserialize(data, AuditJsonContext.Default.SortedDictionaryStringString);
+            return fields is not null && fields.TryGetValue(AuditKeyedData.UnkeyedHead, out var head) ? head : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 }

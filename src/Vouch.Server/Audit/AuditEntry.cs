@@ -32,7 +32,7 @@ public static class AuditEventTypes
     public const string CredentialRenamed = "credential.renamed";
     public const string InviteRevoked = "invite.revoked";
 
-    /// <summary>The first keyed record after records written before the chain was keyed (see <see cref="AuditLog.SealUnkeyedAsync"/>).</summary>
+    /// <summary>The first keyed record after records written before the chain was keyed (see <see cref="AuditLog.SealUnkeyedHeadAsync"/>).</summary>
     public const string AuditKeyed = "audit.keyed";
 }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Vouch.Server.Persistence;
@@ -14,9 +13,10 @@ namespace Vouch.Server.Audit;
 /// <see cref="WriteAsync"/> (events on their own, such as every issued token) commits in groups: one appender per
 /// instance writes everything queued while its previous transaction was committing in one transaction, so one
 /// commit (one fsync, one advisory lock) serves many callers, and each caller's task completes only after the
-/// commit that stored its event. Without a key (admin commands that only read) nothing can be appended.
+/// commit that stored its event. Without a key (admin commands that only read) nothing can be appended, and no
+/// path appends onto an unkeyed head (<see cref="UnkeyedAuditHeadException"/>): only <see cref="SealUnkeyedHeadAsync"/> does, once.
 /// </summary>
-public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, AuditKey? key)
+public sealed partial class AuditLog(VouchDbContextFactory factory, TimeProvider time, AuditKey? key)
 {
     private readonly Lock _gate = new();
     private List<PendingWrite> _queue = [];
@@ -41,7 +41,17 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
 
     /// <summary>The records of <paramref name="entries"/>, in order, chained on <paramref name="last"/> and stamped now.</summary>
     /// <exception cref="KeyEncryptionKeyMismatchException">The log is keyed with another key-encryption key.</exception>
+    /// <exception cref="UnkeyedAuditHeadException">The newest record is unkeyed.</exception>
     private List<AuditRecord> Chain(AuditKey auditKey, ChainHead? last, IReadOnlyList<AuditEntry> entries)
+    {
+        // A keyed record on an unkeyed head would vouch for a history anyone with the database can recompute
+        // (delete the log, write back a plain SHA-256 chain with a record left out, wait for one event).
+        if (last is { KeyEncryptionKeyId: null }) throw new UnkeyedAuditHeadException(last.Sequence, last.Hash);
+        return ChainOnto(auditKey, last, entries);
+    }
+
+    /// <summary>As <see cref="Chain"/>, onto an unkeyed head too: for <see cref="SealUnkeyedHeadAsync"/> only.</summary>
+    private List<AuditRecord> ChainOnto(AuditKey auditKey, ChainHead? last, IReadOnlyList<AuditEntry> entries)
     {
         if (last?.KeyEncryptionKeyId is { } keyedWith && keyedWith != auditKey.KeyEncryptionKeyId)
         {
@@ -188,23 +198,6 @@ public sealed class AuditLog(VouchDbContextFactory factory, TimeProvider time, A
             _done.TrySetException(exception);
         }
     }
-
-    /// <summary>
-    /// When the newest record is unkeyed (written before the chain was keyed), appends <c>audit.keyed</c>: its
-    /// HMAC covers the unkeyed head, so from then on the unkeyed records cannot be rewritten unnoticed either. The
-    /// server does this at start-up; returns whether it appended.
-    /// </summary>
-    public Task<bool> SealUnkeyedAsync(CancellationToken cancellationToken) =>
-        Conflicts.InTransactionAsync(factory, async db =>
-        {
-            if (await LockAndReadHeadAsync(db, cancellationToken) is not { KeyEncryptionKeyId: null } head) return false;
-            await StageAppendAsync(db, cancellationToken, new AuditEntry
-            {
-                Type = AuditEventTypes.AuditKeyed, Actor = AuditActors.System,
-                Data = new Dictionary<string, string> { ["unkeyed_records"] = head.Sequence.ToString(CultureInfo.InvariantCulture) },
-            });
-            return true;
-        }, cancellationToken);
 
     /// <summary>
     /// On PostgreSQL, takes the lock that orders audit appends for the rest of the caller's transaction (appending

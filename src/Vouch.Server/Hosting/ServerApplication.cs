@@ -130,12 +130,13 @@ public static class ServerApplication
 
     /// <summary>
     /// Migrates the database, then starts: keys are loaded (and the key-encryption key checked against them) before
-    /// the server accepts requests. Then, if the newest audit record predates keying, keys the log from there on.
+    /// the server accepts requests. A log that ends in unkeyed records stops it first (<see cref="UnkeyedAuditHeadException"/>):
+    /// the operator checks and seals them explicitly, the server never does.
     /// </summary>
     public static async Task StartAsync(WebApplication app, CancellationToken cancellationToken)
     {
         await app.Services.GetRequiredService<DatabaseMigrator>().MigrateAsync(cancellationToken);
+        await app.Services.GetRequiredService<AuditLog>().RefuseUnkeyedHeadAsync(cancellationToken);
         await app.StartAsync(cancellationToken);
-        await app.Services.GetRequiredService<AuditLog>().SealUnkeyedAsync(cancellationToken);
     }
 }

@@ -79,11 +79,26 @@ public abstract partial class StoreContractTests
         var factory = await WriteEventsAsync(5);
 
         await RewriteFromAsync(factory, from, key: null, clearKekId);
+        var before = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        // Then one ordinary event: an unkeyed head (kek_id cleared) takes no keyed record, which would vouch for the rewrite.
+        var append = Instance().Audit.WriteAsync(CancellationToken.None, new AuditEntry { Type = "test.event", Actor = "alice" });
+        if (clearKekId) await Assert.ThrowsAsync<UnkeyedAuditHeadException>(() => append);
+        else await append;
 
-        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
-        Assert.False(verification.Intact);
-        Assert.Equal(brokenAt, verification.BrokenAt);
-        Assert.Contains(problem, verification.Problem, StringComparison.Ordinal);
+        var after = await Verifier(factory).VerifyAsync(CancellationToken.None);
+        foreach (var verification in new[] { before, after })
+        {
+            Assert.False(verification.Intact);
+            Assert.Equal(brokenAt, verification.BrokenAt);
+            Assert.Contains(problem, verification.Problem, StringComparison.Ordinal);
+        }
+        Assert.Equal(clearKekId ? 5 : 6, await CountAuditRecordsAsync(factory));
+    }
+
+    private static async Task<int> CountAuditRecordsAsync(VouchDbContextFactory factory)
+    {
+        await using var db = factory.CreateDbContext();
+        return await db.AuditRecords.CountAsync();
     }
 
     [Fact]
@@ -161,61 +176,5 @@ public abstract partial class StoreContractTests
 
         Assert.False(verification.Intact);
         Assert.Contains("ends at record 3, before the expected head record 4", verification.Problem, StringComparison.Ordinal);
-    }
-
-    /// <summary>Writes <paramref name="count"/> records as a version before keying did: plain SHA-256, no kek_id.</summary>
-    private async Task<VouchDbContextFactory> WriteUnkeyedEventsAsync(int count)
-    {
-        var factory = Instance().Factory;
-        await using var db = factory.CreateDbContext();
-        var previous = AuditHash.Genesis;
-        var now = StoredTime.Now(Time);
-        for (var n = 1; n <= count; n++)
-        {
-            var hash = AuditHash.ComputeUnkeyed(n, now, "test.event", "alice", null, "{}", previous);
-            db.AuditRecords.Add(new AuditRecord { Sequence = n, Time = now, Type = "test.event", Actor = "alice", Data = "{}", PreviousHash = previous, Hash = hash });
-            previous = hash;
-        }
-        await db.SaveChangesAsync();
-        return factory;
-    }
-
-    [Fact]
-    public async Task Records_from_before_keying_still_verify_and_are_sealed_by_the_first_keyed_record()
-    {
-        var factory = await WriteUnkeyedEventsAsync(3);
-        var unsealed = await Verifier(factory).VerifyAsync(CancellationToken.None);
-
-        var sealedNow = await Instance().Audit.SealUnkeyedAsync(CancellationToken.None);
-        var sealedAgain = await Instance().Audit.SealUnkeyedAsync(CancellationToken.None);
-
-        Assert.False(unsealed.Intact);
-        Assert.Contains("no record is keyed", unsealed.Problem, StringComparison.Ordinal);
-        Assert.True(sealedNow);
-        Assert.False(sealedAgain);
-        var verification = await Verifier(factory).VerifyAsync(CancellationToken.None);
-        Assert.True(verification.Intact, verification.Problem);
-        Assert.Equal(4, verification.Records);
-        Assert.Equal(4, verification.KeyedFrom);
-        await using (var db = factory.CreateDbContext())
-            Assert.Equal(AuditEventTypes.AuditKeyed, (await db.AuditRecords.SingleAsync(r => r.Sequence == 4)).Type);
-
-        // Once sealed, rewriting an unkeyed record (even recomputing the unkeyed part) breaks the keyed link.
-        await RewriteUnkeyedRecordAsync(factory, 2, unkeyedCount: 3);
-        var rewritten = await Verifier(factory).VerifyAsync(CancellationToken.None);
-        Assert.Equal(4, rewritten.BrokenAt);
-    }
-
-    private static async Task RewriteUnkeyedRecordAsync(VouchDbContextFactory factory, long from, long unkeyedCount)
-    {
-        await using var db = factory.CreateDbContext();
-        var records = await db.AuditRecords.AsNoTracking().Where(r => r.Sequence <= unkeyedCount).OrderBy(r => r.Sequence).ToListAsync();
-        var previous = records.Single(r => r.Sequence == from - 1).Hash;
-        foreach (var r in records.Where(r => r.Sequence >= from))
-        {
-            var hash = AuditHash.ComputeUnkeyed(r.Sequence, r.Time, r.Type, "mallory", r.ClientAddress, r.Data, previous);
-            await db.Database.ExecuteSqlAsync($"UPDATE audit_log SET actor = 'mallory', previous_hash = {previous}, hash = {hash} WHERE sequence = {r.Sequence}");
-            previous = hash;
-        }
     }
 }
