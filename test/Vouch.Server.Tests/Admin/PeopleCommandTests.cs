@@ -101,7 +101,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, exit);
         var code = output.TrimEnd('\n');
         Assert.Matches("^vi_[A-Za-z0-9_-]+$", code);
-        Assert.Contains($"Enroll in a browser: https://vouch.example.com/enroll?code={code}\n", error, StringComparison.Ordinal);
+        Assert.Contains($"Enroll in a browser: https://vouch.example.com/enroll#code={code}\n", error, StringComparison.Ordinal);
     }
 
     [Fact]
