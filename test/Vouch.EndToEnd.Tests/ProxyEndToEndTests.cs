@@ -43,17 +43,17 @@ public sealed class ProxiedVouch : IAsyncLifetime
                              "--ceremony-rate-limit", CeremoniesPerMinute.ToString(CultureInfo.InvariantCulture)],
             address: new ServerAddress(Nginx.Url, $"http://127.0.0.1:{BackendPort}"));
         AliceInvite = await World.InviteAsync(AliceEmail);
-        var enroll = await RunCliAsync(Alice, AliceInvite + "\n", "enroll", "--server", Url);
+        var enroll = await RunCliWithInputAsync(Alice, AliceInvite + "\n", "enroll", "--server", Url);
         Assert.True(enroll.ExitCode == 0, $"vouch enroll through nginx exited {enroll.ExitCode}: {enroll.StandardError}");
         var login = await RunCliAsync(Alice, "login");
         Assert.True(login.ExitCode == 0, $"vouch login through nginx exited {login.ExitCode}: {login.StandardError}");
     }
 
     /// <summary>Runs <c>vouch</c> as <paramref name="user"/> on a machine that trusts the PKI's root (<c>SSL_CERT_FILE</c>).</summary>
-    public Task<ProcessResult> RunCliAsync(CliSandbox user, params string[] arguments) => RunCliAsync(user, "", arguments);
+    public Task<ProcessResult> RunCliAsync(CliSandbox user, params string[] arguments) => RunCliWithInputAsync(user, "", arguments);
 
     /// <summary>As <see cref="RunCliAsync(CliSandbox, string[])"/>, with <paramref name="input"/> on its standard input.</summary>
-    public Task<ProcessResult> RunCliAsync(CliSandbox user, string input, params string[] arguments)
+    public Task<ProcessResult> RunCliWithInputAsync(CliSandbox user, string input, params string[] arguments)
     {
         var environment = user.Environment();
         foreach (var (name, value) in Pki.ClientEnvironment) environment[name] = value;

@@ -1,5 +1,6 @@
 using System.Text;
 using Vouch.FidoSimulator;
+using Vouch.FidoSimulator.Hid;
 using Vouch.Testing;
 using Xunit;
 

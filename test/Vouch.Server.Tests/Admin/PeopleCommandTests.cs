@@ -110,7 +110,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--link", "--issuer", "https://vouch.example.com/idp");
 
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Matches("^https://vouch\\.example\\.com/idp/enroll\\?code=vi_[A-Za-z0-9_-]+\n$", output);
+        Assert.Matches("^https://vouch\\.example\\.com/idp/enroll#code=vi_[A-Za-z0-9_-]+\n$", output);
         Assert.DoesNotContain("Enroll in a browser", error, StringComparison.Ordinal);
     }
 
