@@ -28,6 +28,9 @@ public sealed class ProxiedVouch : IAsyncLifetime
     public int BackendPort { get; } = FreePort.Next();
     public CliSandbox Alice { get; } = new();
 
+    /// <summary>The invite Alice enrolled with (piped on the CLI's standard input), to look for in nginx's logs.</summary>
+    public string AliceInvite { get; private set; } = "";
+
     /// <summary>The public URL, which is also the issuer: <c>https://localhost:PORT</c>.</summary>
     public string Url => Nginx.Url;
 
@@ -39,18 +42,22 @@ public sealed class ProxiedVouch : IAsyncLifetime
             serveArguments: ["--attestation", "any", "--trusted-proxies", "127.0.0.1",
                              "--ceremony-rate-limit", CeremoniesPerMinute.ToString(CultureInfo.InvariantCulture)],
             address: new ServerAddress(Nginx.Url, $"http://127.0.0.1:{BackendPort}"));
-        var enroll = await RunCliAsync(Alice, "enroll", "--server", Url, "--invite", await World.InviteAsync(AliceEmail));
+        AliceInvite = await World.InviteAsync(AliceEmail);
+        var enroll = await RunCliWithInputAsync(Alice, AliceInvite + "\n", "enroll", "--server", Url);
         Assert.True(enroll.ExitCode == 0, $"vouch enroll through nginx exited {enroll.ExitCode}: {enroll.StandardError}");
         var login = await RunCliAsync(Alice, "login");
         Assert.True(login.ExitCode == 0, $"vouch login through nginx exited {login.ExitCode}: {login.StandardError}");
     }
 
     /// <summary>Runs <c>vouch</c> as <paramref name="user"/> on a machine that trusts the PKI's root (<c>SSL_CERT_FILE</c>).</summary>
-    public Task<ProcessResult> RunCliAsync(CliSandbox user, params string[] arguments)
+    public Task<ProcessResult> RunCliAsync(CliSandbox user, params string[] arguments) => RunCliWithInputAsync(user, "", arguments);
+
+    /// <summary>As <see cref="RunCliAsync(CliSandbox, string[])"/>, with <paramref name="input"/> on its standard input.</summary>
+    public Task<ProcessResult> RunCliWithInputAsync(CliSandbox user, string input, params string[] arguments)
     {
         var environment = user.Environment();
         foreach (var (name, value) in Pki.ClientEnvironment) environment[name] = value;
-        return ProcessRunner.RunAsync(CliSandbox.Binary, arguments, environment, user.Home, TimeSpan.FromSeconds(60), standardInput: "");
+        return ProcessRunner.RunAsync(CliSandbox.Binary, arguments, environment, user.Home, TimeSpan.FromSeconds(60), standardInput: input);
     }
 
     /// <summary>curl, trusting the PKI's root, connecting from <paramref name="from"/>; returns the HTTP status it printed.</summary>
@@ -159,6 +166,25 @@ public sealed class ProxyEndToEndTests(ProxiedVouch vouch) : IClassFixture<Proxi
         var addresses = (await vouch.AuditAsync()).Select(r => r.GetProperty("client_address").GetString()).ToList();
         Assert.Contains("127.0.0.4", addresses);
         Assert.DoesNotContain("203.0.113.10", addresses);
+    }
+
+    [Fact]
+    public async Task No_invite_code_reaches_the_access_log_not_even_from_an_old_query_link()
+    {
+        var pending = await vouch.World.InviteAsync("olga@example.com");
+
+        // Old links, on https and on plain http: moved to the fragment (by the server; by nginx to https first).
+        Assert.Equal(302, await vouch.CurlAsync("127.0.0.8", $"{vouch.Url}/enroll?code={pending}"));
+        Assert.Equal(302, await vouch.CurlAsync("127.0.0.8", $"{vouch.Url}/enroll?lang=en&code={vouch.AliceInvite}"));
+        Assert.Equal(301, await vouch.CurlAsync("127.0.0.8", $"http://localhost:{vouch.Nginx.HttpPort}/enroll?code={pending}"));
+
+        var log = vouch.Nginx.AccessLog;
+        Assert.Contains("\"GET /enroll HTTP/", log, StringComparison.Ordinal); // logged, without the query
+        Assert.Contains("\"POST /api/v1/enroll HTTP/", log, StringComparison.Ordinal); // Alice's enroll, code piped
+        Assert.DoesNotContain(pending, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(vouch.AliceInvite, log, StringComparison.Ordinal);
+        Assert.DoesNotContain(pending, vouch.Nginx.ErrorLog, StringComparison.Ordinal);
+        Assert.DoesNotContain("code=", log, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -10,7 +10,7 @@ namespace Vouch.EndToEnd.Tests;
 /// CTAPHID to the simulated key (<c>VOUCH_FIDO_DEVICE_SOCKET</c>), and a published server that accepts only keys whose
 /// attestation chains to the simulator's root (<c>--attestation-roots</c>), through the intermediate the key sends.
 /// </summary>
-public sealed class SecurityKeyEndToEndTests : IAsyncLifetime
+public sealed partial class SecurityKeyEndToEndTests : IAsyncLifetime
 {
     private const string Pin = "482916";
     private const string Email = "alice@example.com";

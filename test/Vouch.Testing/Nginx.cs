@@ -27,6 +27,9 @@ public sealed class Nginx : IAsyncDisposable
     /// <summary>The public URL, as the issuer of a server behind this proxy: <c>https://localhost:PORT</c>.</summary>
     public string Url => $"https://localhost:{Port}";
 
+    /// <summary>nginx's access log so far (the site's <c>access_log</c>).</summary>
+    public string AccessLog => ReadLog("access.log");
+
     /// <summary>nginx's error log so far, for failure messages.</summary>
     public string ErrorLog => ReadLog("error.log");
 

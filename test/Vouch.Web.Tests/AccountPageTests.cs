@@ -236,7 +236,7 @@ public sealed class AccountPageTests(ChromiumFixture chromium)
         await using var server = await WebServer.StartAsync();
         var page = await chromium.Browser.NewPageAsync(server.Issuer);
         await VirtualAuthenticator.AddAsync(page);
-        await page.GotoAsync($"/enroll?code={await server.InviteAsync(Email)}");
+        await page.GotoAsync($"/enroll#code={await server.InviteAsync(Email)}");
         await Accessibility.AssertNoSeriousViolationsAsync(page);
         await Accessibility.AssertFitsAPhoneAsync(page);
         await page.SetViewportSizeAsync(1280, 720);

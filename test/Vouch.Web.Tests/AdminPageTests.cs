@@ -62,7 +62,7 @@ public sealed class AdminPageTests(ChromiumFixture chromium)
         await bob.GetByRole(AriaRole.Button, new() { Name = "Enroll security key" }).ClickAsync();
         await bob.Locator("#enrolled").WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 10_000 });
 
-        Assert.StartsWith($"{server.Issuer}/enroll?code=vi_", link, StringComparison.Ordinal);
+        Assert.StartsWith($"{server.Issuer}/enroll#code=vi_", link, StringComparison.Ordinal);
         var users = await server.Get<UserService>().ListAsync(CancellationToken.None);
         Assert.Equal([(Ada, true), (Bob, false)], users.Select(u => (u.Email, u.IsAdmin)));
         var created = (await AuditAsync(server, AuditEventTypes.InviteCreated)).Last();

@@ -29,7 +29,7 @@ internal static class WebServer
     public static async Task EnrollInBrowserAsync(this InProcessServer server, IPage page, string email)
     {
         var code = await server.InviteAsync(email);
-        await page.GotoAsync($"/enroll?code={code}");
+        await page.GotoAsync($"/enroll#code={code}");
         await page.GetByRole(AriaRole.Button, new() { Name = "Enroll security key" }).ClickAsync();
         await page.Locator("#enrolled").WaitForAsync(new() { State = WaitForSelectorState.Visible, Timeout = 10_000 });
     }

@@ -14,6 +14,9 @@ public interface IConsole
 
     /// <summary>Reads a line without echoing it (PINs); null when no terminal is attached.</summary>
     string? ReadSecret(string prompt);
+
+    /// <summary>The next line of standard input when it is not a terminal (a pipe or a file); null when it is a terminal or at its end.</summary>
+    string? ReadRedirectedLine();
 }
 
 /// <summary>The process's console.</summary>
@@ -31,4 +34,6 @@ public sealed class SystemConsole : IConsole
     }
 
     public string? ReadSecret(string prompt) => IsInteractive ? QuietTerminal.ReadLine(Console.Error, prompt) : null;
+
+    public string? ReadRedirectedLine() => Console.IsInputRedirected ? Console.In.ReadLine() : null;
 }

@@ -8,7 +8,7 @@ namespace Vouch.Server.Admin;
 
 /// <summary>
 /// <c>vouch-server invite --email EMAIL [--domain D] [--expires-in HOURS] [--issuer URL] [--link]</c>: prints the code
-/// alone on stdout (scripts rely on it) and the enroll link <c>ISSUER/enroll?code=CODE</c> on stderr; with
+/// alone on stdout (scripts rely on it) and the enroll link <c>ISSUER/enroll#code=CODE</c> on stderr; with
 /// <c>--link</c>, the link alone on stdout instead.
 /// </summary>
 internal static class InviteCommand
@@ -27,7 +27,7 @@ internal static class InviteCommand
             if (!CommandOutput.NotANumber(result) && result.GetValueOrDefault<int>() is < 1 or > 720) result.AddError("--expires-in must be 1 to 720 hours");
         });
         var issuer = new Option<string?>("--issuer") { Description = "issuer URL for the enroll link (default: the server's settings)" };
-        var link = new Option<bool>("--link") { Description = "print the enroll link ISSUER/enroll?code=CODE on stdout instead of the code" };
+        var link = new Option<bool>("--link") { Description = "print the enroll link ISSUER/enroll#code=CODE on stdout instead of the code" };
         var command = new Command("invite", "Create a one-time enrollment code for one email") { email, domain, expiresIn, issuer, link };
         command.SetAction(async (parse, cancellationToken) =>
         {

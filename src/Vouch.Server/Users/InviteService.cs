@@ -41,10 +41,11 @@ public sealed class InviteService(VouchDbContextFactory factory, AuditLog audit,
 
     /// <summary>
     /// The invite link for <paramref name="code"/>: the enrollment page under <paramref name="issuer"/>,
-    /// <c>ISSUER/enroll?code=CODE</c>.
+    /// <c>ISSUER/enroll#code=CODE</c>: the code in the fragment, which browsers never send, so that no server or proxy
+    /// log and no Referer holds it (security.md M2).
     /// </summary>
     public static string EnrollLink(string issuer, string code) =>
-        $"{issuer.TrimEnd('/')}/enroll?code={Uri.EscapeDataString(code)}";
+        $"{issuer.TrimEnd('/')}/enroll#code={Uri.EscapeDataString(code)}";
 
     /// <summary>How long an invite stays valid by default (72 hours).</summary>
     public static readonly TimeSpan DefaultLifetime = TimeSpan.FromHours(72);

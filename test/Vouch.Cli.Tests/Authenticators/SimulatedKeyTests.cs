@@ -295,5 +295,7 @@ public sealed class SimulatedKeyTests : IAsyncLifetime
             Prompts.Add(prompt);
             return _pin;
         }
+
+        public string? ReadRedirectedLine() => null;
     }
 }

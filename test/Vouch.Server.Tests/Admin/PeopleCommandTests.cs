@@ -101,7 +101,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         Assert.Equal(ExitCodes.Ok, exit);
         var code = output.TrimEnd('\n');
         Assert.Matches("^vi_[A-Za-z0-9_-]+$", code);
-        Assert.Contains($"Enroll in a browser: https://vouch.example.com/enroll?code={code}\n", error, StringComparison.Ordinal);
+        Assert.Contains($"Enroll in a browser: https://vouch.example.com/enroll#code={code}\n", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -110,7 +110,7 @@ public sealed class PeopleCommandTests : IAsyncLifetime
         var (exit, output, error) = await RunAsync("invite", "--email", "carol@example.com", "--link", "--issuer", "https://vouch.example.com/idp");
 
         Assert.Equal(ExitCodes.Ok, exit);
-        Assert.Matches("^https://vouch\\.example\\.com/idp/enroll\\?code=vi_[A-Za-z0-9_-]+\n$", output);
+        Assert.Matches("^https://vouch\\.example\\.com/idp/enroll#code=vi_[A-Za-z0-9_-]+\n$", output);
         Assert.DoesNotContain("Enroll in a browser", error, StringComparison.Ordinal);
     }
 

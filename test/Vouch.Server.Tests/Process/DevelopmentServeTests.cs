@@ -26,7 +26,7 @@ public sealed class DevelopmentServeTests : IDisposable
         var invite = await ProcessRunner.RunAsync(RepositoryPaths.ServerBinary, arguments, workingDirectory: _directory.Path);
 
         Assert.True(invite.ExitCode == 0, invite.StandardError);
-        Assert.Contains($"Enroll in a browser: {server.Issuer}/enroll?code=vi_", invite.StandardError, StringComparison.Ordinal);
+        Assert.Contains($"Enroll in a browser: {server.Issuer}/enroll#code=vi_", invite.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]

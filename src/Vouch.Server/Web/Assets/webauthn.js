@@ -163,15 +163,16 @@
     return "Enrolling failed: " + (error.message || "unknown error") + ". Press the button to try again.";
   }
 
-  async function enroll(section, button, problem) {
+  async function enroll(code, email, section, button, problem) {
     button.disabled = true;
     problem.hidden = true;
     try {
-      const started = await postJson("api/v1/enroll/options", { invite: section.dataset.code });
+      const started = await postJson("api/v1/enroll/options", { invite: code });
       const credential = await navigator.credentials.create({ publicKey: creationOptions(started.options) });
       await postJson("api/v1/enroll", { ceremony: started.ceremony, credential: attestationJson(credential) });
       section.hidden = true;
       const enrolled = document.getElementById("enrolled");
+      say(document.getElementById("enrolled-for"), "The security key is now registered for ", email, ".");
       enrolled.hidden = false;
       enrolled.querySelector("h2").focus();
     } catch (error) {
@@ -179,6 +180,53 @@
       problem.hidden = false;
       button.disabled = false;
     }
+  }
+
+  // Fills element with before, email in bold, after (textContent only: the email is never parsed as HTML).
+  function say(element, before, email, after, emailId) {
+    const strong = document.createElement("strong");
+    if (emailId) strong.id = emailId;
+    strong.textContent = email;
+    element.replaceChildren(document.createTextNode(before), strong, document.createTextNode(after));
+  }
+
+  // The invite link carries its code in the fragment (#code=...), which browsers never send: no server or proxy log
+  // holds it. It is read once and cleared from the address bar and history entry at once.
+  function takeCode() {
+    const code = new URLSearchParams(window.location.hash.replace(/^#/, "")).get("code") || "";
+    if (window.location.hash) history.replaceState(null, "", window.location.pathname + window.location.search);
+    return code;
+  }
+
+  // Asks the page whom the invite is for: shows the button, or the reason the invite cannot be used.
+  async function startEnroll(section) {
+    const code = takeCode();
+    let answer;
+    try {
+      answer = await postJson("enroll?handler=Lookup", { invite: code });
+    } catch (error) {
+      answer = { refusal: "The invite could not be checked: " + (error.message || "unknown error") + ". Reload the link to try again." };
+    }
+    if (answer.refusal) {
+      const refused = document.createElement("p");
+      refused.className = "problem";
+      refused.setAttribute("role", "alert");
+      refused.id = "invite-problem";
+      refused.textContent = answer.refusal;
+      section.replaceWith(refused);
+      return;
+    }
+    say(document.getElementById("invite-for"), "This invite is for ", answer.email, ".", "email");
+    const button = document.getElementById("enroll-button");
+    const problem = document.getElementById("enroll-problem");
+    section.hidden = false;
+    if (!window.PublicKeyCredential) {
+      problem.textContent = "This browser cannot use security keys. Open the link in a current browser.";
+      problem.hidden = false;
+      button.disabled = true;
+      return;
+    }
+    button.addEventListener("click", function () { enroll(code, answer.email, section, button, problem); });
   }
 
   function unsupported(button, problem) {
@@ -202,15 +250,10 @@
       spareButton.addEventListener("click", function () { addSpare(spareButton, problem); });
     }
     const section = document.getElementById("enroll");
-    if (!section) return;
-    const button = document.getElementById("enroll-button");
-    const problem = document.getElementById("enroll-problem");
-    if (!window.PublicKeyCredential) {
-      problem.textContent = "This browser cannot use security keys. Open the link in a current browser.";
-      problem.hidden = false;
-      button.disabled = true;
-      return;
+    if (section) {
+      // Another invite link opened in this tab changes only the fragment, which reloads nothing by itself.
+      window.addEventListener("hashchange", function () { window.location.reload(); });
+      startEnroll(section);
     }
-    button.addEventListener("click", function () { enroll(section, button, problem); });
   });
 })();
