@@ -15,11 +15,16 @@ public static class LogText
     /// <summary>The longest value kept, in characters (200); the rest becomes "...".</summary>
     public const int MaxLength = 200;
 
-    public static string Escape(string? text)
+    public static string Escape(string? text) => Escape(text, MaxLength);
+
+    /// <summary>The same escapes with no length limit: the console log's guard over whole messages and exceptions.</summary>
+    public static string EscapeAll(string? text) => Escape(text, int.MaxValue);
+
+    private static string Escape(string? text, int maxLength)
     {
         if (text is null) return "(null)";
-        var truncated = text.Length > MaxLength;
-        var value = truncated ? text.AsSpan(0, MaxLength) : text.AsSpan();
+        var truncated = text.Length > maxLength;
+        var value = truncated ? text.AsSpan(0, maxLength) : text.AsSpan();
         if (!truncated && !NeedsEscape(value)) return text;
         var escaped = new StringBuilder(value.Length + 16);
         foreach (var c in value)
