@@ -3,7 +3,9 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Vouch.Protocol;
+using Vouch.Server.Hosting;
 using Vouch.Server.Sessions;
 using Vouch.Server.Web;
 using Vouch.Server.WebAuthn;
@@ -167,6 +169,23 @@ public sealed class FuzzFindingTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         AssertNoStackTraceLogged();
+    }
+
+    [Fact]
+    public void F4_the_console_log_escapes_control_characters_of_any_message_and_exception()
+    {
+        var log = new StringWriter();
+        var exception = new InvalidOperationException("charset '\u001b[31mCOLOURED\u001b[0m' \u0000 is not known\nforged: line");
+
+        new EscapingConsoleFormatter().Write(
+            new LogEntry<string>(LogLevel.Error, "Test", new EventId(7), "message \u001b[2J\r\nforged", exception, (state, _) => state), null, log);
+
+        var text = log.ToString();
+        Assert.DoesNotContain('\u001b', text);
+        Assert.DoesNotContain('\u0000', text);
+        Assert.Contains(@"fail: Test[7] message \x1b[2J\r\nforged", text, StringComparison.Ordinal);
+        Assert.Contains(@"charset '\x1b[31mCOLOURED\x1b[0m' \x00 is not known", text, StringComparison.Ordinal);
+        Assert.Equal(text.Length - Environment.NewLine.Length, text.IndexOf(Environment.NewLine, StringComparison.Ordinal));
     }
 
     [Fact]
