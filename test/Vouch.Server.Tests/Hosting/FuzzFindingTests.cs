@@ -178,12 +178,13 @@ public sealed class FuzzFindingTests : IAsyncLifetime
         var exception = new InvalidOperationException("charset '\u001b[31mCOLOURED\u001b[0m' \u0000 is not known\nforged: line");
 
         new EscapingConsoleFormatter().Write(
-            new LogEntry<string>(LogLevel.Error, "Test", new EventId(7), "message \u001b[2J\r\nforged", exception, (state, _) => state), null, log);
+            new LogEntry<string>(LogLevel.Error, "Test", new EventId(7), "message \u001b[2J\r\nforged, already escaped: \\x1b", exception, (state, _) => state), null, log);
 
         var text = log.ToString();
         Assert.DoesNotContain('\u001b', text);
         Assert.DoesNotContain('\u0000', text);
-        Assert.Contains(@"fail: Test[7] message \x1b[2J\r\nforged", text, StringComparison.Ordinal);
+        // What LogText.Escape escaped already is kept as it is, not escaped twice.
+        Assert.Contains(@"fail: Test[7] message \x1b[2J\r\nforged, already escaped: \x1b", text, StringComparison.Ordinal);
         Assert.Contains(@"charset '\x1b[31mCOLOURED\x1b[0m' \x00 is not known", text, StringComparison.Ordinal);
         Assert.Equal(text.Length - Environment.NewLine.Length, text.IndexOf(Environment.NewLine, StringComparison.Ordinal));
     }
