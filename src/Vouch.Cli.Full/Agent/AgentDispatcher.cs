@@ -42,7 +42,7 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
 
     /// <summary>
     /// Why a login cannot be kept, or null: the server must be a URL the CLI accepts (<see cref="CliConfig.ResolveServer"/>)
-    /// and the session a token of the server's alphabet (base64url and '_'), else every later request would fail on it.
+    /// and the session a token of the server's alphabet (letters, digits, '-' and '_'), else every later request would fail on it.
     /// </summary>
     private static string? LoginProblem(string server, string token)
     {
