@@ -15,18 +15,26 @@ public static class LogText
     /// <summary>The longest value kept, in characters (200); the rest becomes "...".</summary>
     public const int MaxLength = 200;
 
-    public static string Escape(string? text)
+    public static string Escape(string? text) => Escape(text, MaxLength, escapeBackslash: true);
+
+    /// <summary>
+    /// The same escapes with no length limit and backslashes kept as they are: the console log's guard over whole
+    /// messages and exceptions, which may hold values <see cref="Escape(string?)"/> escaped already.
+    /// </summary>
+    public static string EscapeAll(string? text) => Escape(text, int.MaxValue, escapeBackslash: false);
+
+    private static string Escape(string? text, int maxLength, bool escapeBackslash)
     {
         if (text is null) return "(null)";
-        var truncated = text.Length > MaxLength;
-        var value = truncated ? text.AsSpan(0, MaxLength) : text.AsSpan();
-        if (!truncated && !NeedsEscape(value)) return text;
+        var truncated = text.Length > maxLength;
+        var value = truncated ? text.AsSpan(0, maxLength) : text.AsSpan();
+        if (!truncated && !NeedsEscape(value, escapeBackslash)) return text;
         var escaped = new StringBuilder(value.Length + 16);
         foreach (var c in value)
         {
             switch (c)
             {
-                case '\\': escaped.Append(@"\\"); break;
+                case '\\': escaped.Append(escapeBackslash ? @"\\" : @"\"); break;
                 case '\r': escaped.Append(@"\r"); break;
                 case '\n': escaped.Append(@"\n"); break;
                 case '\t': escaped.Append(@"\t"); break;
@@ -40,11 +48,11 @@ public static class LogText
         return escaped.ToString();
     }
 
-    private static bool NeedsEscape(ReadOnlySpan<char> value)
+    private static bool NeedsEscape(ReadOnlySpan<char> value, bool escapeBackslash)
     {
         foreach (var c in value)
         {
-            if (c == '\\' || IsUnsafe(c)) return true;
+            if ((escapeBackslash && c == '\\') || IsUnsafe(c)) return true;
         }
         return false;
     }

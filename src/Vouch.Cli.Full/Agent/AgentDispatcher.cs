@@ -1,4 +1,5 @@
 using Vouch.Cli.Aws;
+using Vouch.Cli.Configuration;
 using Vouch.Cli.Server;
 using Vouch.Protocol;
 
@@ -22,6 +23,7 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
             case { Op: AgentOperations.Ping }:
                 return new AgentResponse { Ok = true };
             case { Op: AgentOperations.Login, Server: { } server, Session: { } token, Email: { } email, ExpiresAt: { } expiresAt }:
+                if (LoginProblem(server, token) is { } problem) return AgentResponse.Fail(AgentErrors.BadRequest, problem);
                 state.Begin(new AgentSession(server, token, email, expiresAt));
                 return new AgentResponse { Ok = true, Email = email, Server = server, ExpiresAt = expiresAt };
             case { Op: AgentOperations.Logout }:
@@ -37,6 +39,28 @@ internal sealed class AgentDispatcher(AgentState state, ServerConnections connec
                 return AgentResponse.Fail(AgentErrors.BadRequest, $"unknown operation '{request.Op}'");
         }
     }
+
+    /// <summary>
+    /// Why a login cannot be kept, or null: the server must be a URL the CLI accepts (<see cref="CliConfig.ResolveServer"/>)
+    /// and the session a token of the server's alphabet (letters, digits, '-' and '_'), else every later request would fail on it.
+    /// </summary>
+    private static string? LoginProblem(string server, string token)
+    {
+        try
+        {
+            CliConfig.ResolveServer(server, _ => null, new CliConfig());
+        }
+        catch (CliException)
+        {
+            return "login: the server is not an http(s) URL the CLI accepts (https://, or http:// for localhost)";
+        }
+        return token.Length is > 0 and <= MaxSessionLength && token.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')
+            ? null
+            : "login: the session is not a Vouch session token";
+    }
+
+    /// <summary>The longest session token kept, in characters (far above the server's 35).</summary>
+    private const int MaxSessionLength = 512;
 
     /// <summary>
     /// Without a session: why the server ended the last one, if it did, else "not logged in". A disabled account is

@@ -11,7 +11,8 @@ namespace Vouch.Server.Hosting;
 /// <summary>
 /// Every refused request gets a JSON <see cref="ErrorResponse"/> with a stable code. Unexpected exceptions become a
 /// bare <c>server_error</c> (details only in the log), except a database outage, which is a 503 <c>not_ready</c> with
-/// <c>Retry-After</c>; malformed HTTP that Kestrel reports is a 4xx, never a 500.
+/// <c>Retry-After</c>; malformed HTTP that Kestrel reports is a 4xx, never a 500 (but for Kestrel's own 505 to an HTTP
+/// version it does not speak, see docs/server.md); a JSON body in a charset other than UTF-8 is a 415 (<see cref="JsonCharset"/>).
 /// </summary>
 internal static class ErrorResponses
 {
@@ -52,7 +53,7 @@ internal static class ErrorResponses
                 context.Response.Headers.Connection = "close";
                 return WriteAsync(context, StatusCodes.Status413PayloadTooLarge, ErrorCodes.RequestTooLarge, DescriptionFor(StatusCodes.Status413PayloadTooLarge));
             }
-            return next(context);
+            return JsonCharset.Check(context) ?? next(context);
         });
         return app;
     }

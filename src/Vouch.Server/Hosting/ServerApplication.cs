@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
 using Vouch.Server.Audit;
 using Vouch.Server.Keys;
 using Vouch.Server.Oidc;
@@ -42,16 +43,15 @@ public static class ServerApplication
             kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
         });
         builder.Logging.ClearProviders();
-        builder.Logging.AddSimpleConsole(console =>
-        {
-            console.SingleLine = true;
-            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            console.UseUtcTimestamp = true;
-        });
+        builder.Logging.AddConsole(console => console.FormatterName = EscapingConsoleFormatter.FormatterName)
+            .AddConsoleFormatter<EscapingConsoleFormatter, ConsoleFormatterOptions>();
         // Per-request logs would cost more than the hot endpoints themselves, and EF Core's SQL logs are noise.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // A garbage anti-forgery cookie is the client's error, already answered 400 (or a fresh cookie on a GET):
+        // ASP.NET logs it at Error with a stack trace, which any client could repeat to flood the log.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Antiforgery", LogLevel.Critical);
 
         builder.Services
             .AddSingleton(settings)

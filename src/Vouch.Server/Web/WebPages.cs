@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -40,7 +41,13 @@ public static class WebPages
     /// </summary>
     public static IServiceCollection AddVouchWeb(this IServiceCollection services)
     {
-        services.AddRazorPages(options => options.RootDirectory = "/Web/Pages");
+        services.AddRazorPages(options => options.RootDirectory = "/Web/Pages").AddMvcOptions(mvc =>
+        {
+            // No page binds jQuery-style keys (a[b]); the jQuery providers throw on a field name such as "a[", which
+            // would be a 500 for a client's typo.
+            mvc.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+            mvc.ValueProviderFactories.RemoveType<JQueryQueryStringValueProviderFactory>();
+        });
         services.AddSingleton<Admin.AdminConsole>();
         services.AddVouchAdministratorPolicy();
         services.AddSingleton<DatabaseXmlRepository>();

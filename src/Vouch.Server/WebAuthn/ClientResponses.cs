@@ -32,9 +32,13 @@ internal static class ClientResponses
             return reason is null ? parsed : null;
         }
         // Fido2's converters decode base64url and enums: a malformed value fails with these, never with I/O.
+        // The reason is audited and shown on /admin/audit: the deserializer's own message names .NET types, so only the
+        // JSON path is kept.
         catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
         {
-            reason = "malformed response: " + e.Message;
+            reason = e is JsonException { Path: { } path }
+                ? "malformed response: malformed credential JSON at " + path
+                : "malformed response: a value in the credential JSON is not in its format";
             return null;
         }
     }

@@ -35,7 +35,8 @@ public sealed class AuditModel(AdminConsole console) : AdminPageModel
         {
             Type = Type, Who = Who,
             From = From is { } from ? new DateTimeOffset(from.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
-            To = To is { } to ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
+            // The end of the last day is the start of the next; after 9999-12-31 there is none, so it is open-ended.
+            To = To is { } to && to < DateOnly.MaxValue ? new DateTimeOffset(to.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : null,
             Before = Before,
         }, HttpContext.RequestAborted);
     }
