@@ -13,6 +13,9 @@ namespace Vouch.Cli.Authenticators;
 /// </summary>
 public sealed class RelyingPartyCheck(IAuthenticator inner) : IAuthenticator
 {
+    /// <summary>The authenticator asked once the relying party passed.</summary>
+    internal IAuthenticator Inner => inner;
+
     public JsonObject MakeCredential(JsonElement options, string origin)
     {
         Require(options.TryGetProperty("rp", out var rp) && rp.ValueKind == JsonValueKind.Object && rp.TryGetProperty("id", out var id) ? id : default, origin);
