@@ -33,4 +33,7 @@ public static class ErrorCodes
 
     /// <summary>The change would leave no administrator: the last one cannot be demoted (HTTP 409).</summary>
     public const string LastAdministrator = "last_administrator";
+
+    /// <summary>The user's email cannot be an AWS source identity (<c>--source-identity</c>): no token rather than a changed one.</summary>
+    public const string SourceIdentityRefused = "source_identity_refused";
 }

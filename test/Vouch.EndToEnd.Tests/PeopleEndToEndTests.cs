@@ -14,6 +14,10 @@ public sealed class PeopleWorld : IAsyncLifetime
     {
         Moto = await MotoServer.StartAsync();
         Vouch = await VouchWorld.StartAsync();
+        // Root enrolls first and is the administrator, so every test's user is an ordinary one that can be disabled
+        // (the last enabled administrator cannot be), whatever order the tests run in.
+        using var root = new CliSandbox();
+        await Vouch.EnrollAndLoginAsync(root, "root@example.com");
     }
 
     public async Task DisposeAsync()

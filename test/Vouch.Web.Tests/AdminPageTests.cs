@@ -15,7 +15,7 @@ namespace Vouch.Web.Tests;
 /// user with his own browser (and virtual key) and, where a test needs it, a CLI session with the same key.
 /// </summary>
 [Collection(SharedChromium.Name)]
-public sealed class AdminPageTests(ChromiumFixture chromium)
+public sealed partial class AdminPageTests(ChromiumFixture chromium)
 {
     private const string Ada = "ada@example.com";
     private const string Bob = "bob@example.com";

@@ -12,7 +12,11 @@ namespace Vouch.Cli.Aws;
 /// </summary>
 public sealed class ConsoleSignIn(HttpClient http)
 {
-    /// <summary>A test hook: the federation endpoint to use instead of AWS's (<c>https://</c>, or <c>http://</c> on loopback).</summary>
+    /// <summary>
+    /// A test hook: the federation endpoint to use instead of AWS's, on loopback only (<c>https://</c> or <c>http://</c>
+    /// on 127.0.0.0/8, ::1 or localhost). It receives the full AWS credentials, so a <c>.envrc</c> or CI variable must
+    /// not be able to send them to another host.
+    /// </summary>
     public const string EndpointVariable = "VOUCH_AWS_FEDERATION_ENDPOINT";
 
     public const string Issuer = "vouch";
@@ -28,8 +32,10 @@ public sealed class ConsoleSignIn(HttpClient http)
         if (environment(EndpointVariable) is { Length: > 0 } configured)
         {
             if (!Uri.TryCreate(configured, UriKind.Absolute, out var uri) || uri.Query.Length > 0 || uri.Fragment.Length > 0
-                || !(uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback)))
-                throw new CliException(FailureKind.BadConfiguration, $"{EndpointVariable} must be an https:// URL (http:// only on loopback) without a query");
+                || uri.Scheme is not ("https" or "http") || !uri.IsLoopback)
+                throw new CliException(FailureKind.BadConfiguration,
+                    $"{EndpointVariable} is a test hook and must name a loopback address (127.0.0.1, ::1 or localhost), " +
+                    "https:// or http://, without a query; unset it to use AWS");
             return uri;
         }
         return new Uri($"https://{Hosts(roleArn).SignIn}/federation");

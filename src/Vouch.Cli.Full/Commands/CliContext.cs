@@ -19,9 +19,12 @@ public sealed class CliContext(IConsole console, Func<string, string?> environme
 
     /// <summary>
     /// The software authenticator when <c>VOUCH_SOFTWARE_AUTHENTICATOR</c> is set, the simulated key on the socket
-    /// <c>VOUCH_FIDO_DEVICE_SOCKET</c> names when that is set (either said on stderr each time), else the USB key.
+    /// <c>VOUCH_FIDO_DEVICE_SOCKET</c> names when that is set (either said on stderr each time), else the USB key;
+    /// whichever it is, the server's relying party is checked first (<see cref="RelyingPartyCheck"/>).
     /// </summary>
-    public IAuthenticator Authenticator()
+    public IAuthenticator Authenticator() => new RelyingPartyCheck(Key());
+
+    private IAuthenticator Key()
     {
         if (environment(SoftwareAuthenticator.EnvironmentVariable) is { Length: > 0 } file)
         {

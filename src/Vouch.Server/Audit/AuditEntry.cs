@@ -23,6 +23,7 @@ public static class AuditEventTypes
     public const string CloneSuspected = "credential.clone_suspected";
     public const string SessionRevoked = "session.revoked";
     public const string TokenIssued = "token.issued";
+    public const string TokenRefused = "token.refused";
     public const string UserDisabled = "user.disabled";
     public const string UserEnabled = "user.enabled";
     public const string UserPromoted = "user.promoted";

@@ -77,7 +77,7 @@ public static class ServerApplication
         var app = builder.Build();
         if (settings.TrustedProxies.Count > 0) app.UseForwardedHeaders(TrustedProxyOptions(settings.TrustedProxies));
         app.UseVouchErrors();
-        app.UseVouchWebHeaders();
+        app.UseVouchWebHeaders(settings.Oidc.Issuer);
         var issuerPath = new Uri(settings.Oidc.Issuer).AbsolutePath.TrimEnd('/');
         if (issuerPath.Length > 0) app.UsePathBase(issuerPath);
         app.UseVouchPublicDocuments();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Vouch.Protocol;
@@ -50,6 +51,10 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
         var domain = request.Domain ?? email.Domain;
         if (!EmailAddress.IsDomain(domain))
             return new Problem(ErrorCodes.InvalidRequest, "the organization domain is not a valid DNS name");
+        // Refused, never changed: a dropped character would let two people share one source identity in CloudTrail.
+        var sourceIdentity = options.SourceIdentity ? AwsSourceIdentity(email.Value) : null;
+        if (options.SourceIdentity && sourceIdentity is null)
+            return SourceIdentityRefused(email.Value);
         var audience = request.Audience ?? options.Audience;
         if (!string.Equals(audience, options.Audience, StringComparison.Ordinal))
             return new Problem(ErrorCodes.InvalidAudience, "this server does not issue tokens for that audience");
@@ -91,18 +96,22 @@ public sealed class IdTokenService(OidcOptions options, KeyRingProvider keys, Ti
                 },
             },
         };
-        if (options.SourceIdentity) descriptor.Claims[AwsSourceIdentityClaim] = AwsSourceIdentity(email.Value);
+        if (options.SourceIdentity) descriptor.Claims[AwsSourceIdentityClaim] = sourceIdentity!;
         var token = _handler.CreateToken(descriptor);
         return new IssuedIdToken(token, jti, key.Kid, email.Value, audience, issuedAt, expiresAt);
     }
 
     /// <summary>
-    /// The email as AWS accepts a source identity: 2 to 64 of <c>[\w+=,.@-]</c>, other characters dropped and the
-    /// rest clipped, as the CLI does for the RoleSessionName.
+    /// The email as the AWS source identity, or null when AWS would not take it unchanged: 2 to 64 of
+    /// <c>[A-Za-z0-9_+=,.@-]</c>. Nothing is dropped or clipped, so two emails never share one.
     /// </summary>
-    public static string AwsSourceIdentity(string email)
-    {
-        var kept = new string(email.Where(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '=' or ',' or '.' or '@' or '-').ToArray());
-        return kept.Length > 64 ? kept[..64] : kept;
-    }
+    public static string? AwsSourceIdentity(string email) =>
+        email.Length is >= 2 and <= 64 && email.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '+' or '=' or ',' or '.' or '@' or '-')
+            ? email
+            : null;
+
+    /// <summary>The refusal of a token whose user's email cannot be the source identity (403): the administrator must act.</summary>
+    public static Problem SourceIdentityRefused(string email) => new(ErrorCodes.SourceIdentityRefused,
+        $"{email} cannot be an AWS source identity (2 to 64 letters, digits and _+=,.@- only), which this server puts in every token; " +
+        "ask your administrator", StatusCodes.Status403Forbidden);
 }

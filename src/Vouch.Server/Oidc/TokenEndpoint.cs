@@ -14,7 +14,19 @@ public sealed class TokenEndpoint(IdTokenService tokens, AuditLog audit)
     public async Task<IResult> IssueAsync(AuthenticatedSession session, string? audience, HttpContext context)
     {
         var issued = tokens.Issue(new IdTokenRequest { Email = session.User.Email, Domain = session.User.Domain, Audience = audience, HardwareKey = session.HardwareKey });
-        if (!issued.Succeeded) return ApiResults.Refuse(issued.Problem);
+        if (!issued.Succeeded)
+        {
+            // The one refusal an administrator must act on (the email itself), so it is on the audit trail, not only in the log.
+            if (issued.Problem.Code == ErrorCodes.SourceIdentityRefused)
+            {
+                await audit.WriteAsync(context.RequestAborted, new AuditEntry
+                {
+                    Type = AuditEventTypes.TokenRefused, Actor = AuditActors.User(session.User.Email), ClientAddress = context.ClientAddress(),
+                    Data = new Dictionary<string, string> { ["error"] = issued.Problem.Code, ["session_id"] = session.Session.Id.ToString() },
+                });
+            }
+            return ApiResults.Refuse(issued.Problem);
+        }
         var token = issued.Value;
         await audit.WriteAsync(context.RequestAborted, new AuditEntry
         {

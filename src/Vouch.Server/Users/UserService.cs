@@ -27,7 +27,8 @@ public sealed record UserStateChange(bool Changed, int SessionsRevoked);
 /// <summary>
 /// The people who may log in: lists them, shows one, disables or enables them, and promotes them to administrator
 /// or demotes them. Disabling revokes every live session in the same transaction; enabling restores login, not the
-/// old sessions. The last administrator cannot be demoted.
+/// old sessions. The last enabled administrator can be neither demoted nor disabled, so <c>/admin</c> always has
+/// someone who may use it.
 /// </summary>
 public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, SessionService sessions, TimeProvider time)
 {
@@ -65,7 +66,7 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
     public Task<Outcome<UserStateChange>> EnableAsync(EmailAddress email, string actor, CancellationToken cancellationToken) =>
         ChangeAsync(email, disable: false, actor, cancellationToken);
 
-    /// <summary>The refusal of demoting the only administrator (HTTP 409): promote another user first.</summary>
+    /// <summary>The refusal of demoting or disabling the only enabled administrator (HTTP 409): promote another user first.</summary>
     public static Problem LastAdministrator(EmailAddress email) =>
         new(ErrorCodes.LastAdministrator, $"{email} is the last administrator; promote another user first", StatusCodes.Status409Conflict);
 
@@ -90,13 +91,11 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
     private Task<Outcome<UserStateChange>> ChangeAdministratorAsync(EmailAddress email, bool admin, string actor, CancellationToken cancellationToken) =>
         Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
         {
-            // Two administrators demoting each other at once must not both see the other one left: on PostgreSQL they
-            // take turns on the audit log's lock before counting (SQLite's write lock already orders them).
             await AuditLog.LockForAppendAsync(db, cancellationToken);
             var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
             if (user is null) return Problems.NoSuchUser(email.Value);
             if (user.IsAdmin == admin) return new UserStateChange(Changed: false, SessionsRevoked: 0);
-            if (!admin && !await db.Users.AnyAsync(u => u.IsAdmin && u.Id != user.Id, cancellationToken)) return LastAdministrator(email);
+            if (!admin && await IsLastEnabledAdministratorAsync(db, user, cancellationToken)) return LastAdministrator(email);
 
             user.IsAdmin = admin;
             await audit.StageAppendAsync(db, cancellationToken, new AuditEntry
@@ -111,9 +110,11 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
     private Task<Outcome<UserStateChange>> ChangeAsync(EmailAddress email, bool disable, string actor, CancellationToken cancellationToken) =>
         Conflicts.InTransactionAsync<Outcome<UserStateChange>>(factory, async db =>
         {
+            await AuditLog.LockForAppendAsync(db, cancellationToken);
             var user = await db.Users.SingleOrDefaultAsync(u => u.Email == email.Value, cancellationToken);
             if (user is null) return Problems.NoSuchUser(email.Value);
             if ((user.DisabledAt is not null) == disable) return new UserStateChange(Changed: false, SessionsRevoked: 0);
+            if (disable && await IsLastEnabledAdministratorAsync(db, user, cancellationToken)) return LastAdministrator(email);
 
             user.DisabledAt = disable ? StoredTime.Now(time) : null;
             user.DisabledBy = disable ? actor : null;
@@ -126,6 +127,15 @@ public sealed class UserService(VouchDbContextFactory factory, AuditLog audit, S
             var revoked = disable ? await sessions.StageRevokeAsync(db, db.Sessions.Where(s => s.UserId == user.Id), actor, cancellationToken) : 0;
             return new UserStateChange(Changed: true, revoked);
         }, cancellationToken);
+
+    /// <summary>
+    /// Whether <paramref name="user"/> is an enabled administrator and no other is. Callers hold the audit log's lock
+    /// first: two administrators disabling or demoting each other at once then take turns (on PostgreSQL; SQLite's
+    /// write lock already orders them), and the second sees the first's change.
+    /// </summary>
+    private static async Task<bool> IsLastEnabledAdministratorAsync(VouchDbContext db, UserRecord user, CancellationToken cancellationToken) =>
+        user.IsAdmin && user.DisabledAt is null &&
+        !await db.Users.AnyAsync(u => u.IsAdmin && u.DisabledAt == null && u.Id != user.Id, cancellationToken);
 
     private static UserSummary Summarize(UserRecord user, IEnumerable<CredentialRecord> keys)
     {

@@ -100,9 +100,18 @@ public static class BrowserSessions
     private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
     private const string AuthorizationMiddlewareSetKey = "__AuthorizationMiddlewareSet";
 
-    /// <summary>Signs the browser in with the session <paramref name="login"/> opened (of kind <see cref="SessionKinds.Browser"/>).</summary>
-    public static Task SignInAsync(HttpContext context, LoggedIn login)
+    /// <summary>
+    /// Signs the browser in with the session <paramref name="login"/> opened (of kind <see cref="SessionKinds.Browser"/>).
+    /// The browser's previous session, if its cookie was still live, ends now (audited as its user): a browser holds
+    /// one session, and the one its cookie no longer names must not stay usable until it expires.
+    /// </summary>
+    public static async Task SignInAsync(HttpContext context, LoggedIn login)
     {
+        if (context.BrowserSession() is { } previous && previous.Session.Id != login.Session.Id)
+        {
+            await context.RequestServices.GetRequiredService<SessionService>()
+                .LogOutAsync(previous.Session.Id, previous.Actor, context.ClientAddress(), context.RequestAborted);
+        }
         var identity = new ClaimsIdentity(
         [
             new Claim(ClaimTypes.NameIdentifier, login.User.Id.ToString()),
@@ -114,7 +123,7 @@ public static class BrowserSessions
             IsPersistent = true, ExpiresUtc = login.Session.ExpiresAt, AllowRefresh = false, IssuedUtc = login.Session.ExpiresAt - SessionService.Lifetime,
         };
         properties.Items[TokenItem] = login.Session.Token;
-        return context.SignInAsync(Scheme, new ClaimsPrincipal(identity), properties);
+        await context.SignInAsync(Scheme, new ClaimsPrincipal(identity), properties);
     }
 
     /// <summary>The browser's live session, checked against the database for this request; null when not signed in.</summary>

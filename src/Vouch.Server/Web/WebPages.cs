@@ -61,8 +61,27 @@ public static class WebPages
         return services;
     }
 
-    /// <summary>The security headers, for every response (pages, assets and the JSON API alike).</summary>
-    public static IApplicationBuilder UseVouchWebHeaders(this IApplicationBuilder app) => app.Use((context, next) =>
+    /// <summary>
+    /// What HSTS says when the issuer is https: two years, as the shipped nginx configs send it (the same value, so a
+    /// proxy that adds its own changes nothing).
+    /// </summary>
+    public const string StrictTransportSecurity = "max-age=63072000";
+
+    /// <summary>
+    /// The security headers, for every response (pages, assets and the JSON API alike); HSTS whenever
+    /// <paramref name="issuer"/> is https, whether this server or a proxy terminates TLS, never on an http issuer.
+    /// </summary>
+    public static IApplicationBuilder UseVouchWebHeaders(this IApplicationBuilder app, string issuer)
+    {
+        var https = new Uri(issuer).Scheme == Uri.UriSchemeHttps;
+        return app.Use((context, next) =>
+        {
+            if (https) context.Response.Headers.StrictTransportSecurity = StrictTransportSecurity;
+            return SecurityHeaders(context, next);
+        });
+    }
+
+    private static Task SecurityHeaders(HttpContext context, RequestDelegate next)
     {
         var headers = context.Response.Headers;
         headers.ContentSecurityPolicy = ContentSecurityPolicy;
@@ -70,7 +89,7 @@ public static class WebPages
         headers.XFrameOptions = "DENY";
         headers["Referrer-Policy"] = "no-referrer";
         return next(context);
-    });
+    }
 
     public static IEndpointRouteBuilder MapVouchWeb(this IEndpointRouteBuilder endpoints)
     {

@@ -1,12 +1,14 @@
 using Microsoft.EntityFrameworkCore;
 using Vouch.Protocol;
 using Vouch.Server.Persistence;
+using Vouch.Server.Secrets;
 
 namespace Vouch.Server.WebAuthn;
 
 /// <summary>
 /// The server-side half of every ceremony: the options (with the challenge) are stored when it starts, and claimed
-/// once, atomically, when the client answers. Of two answers to the same ceremony only one gets it.
+/// once, atomically, when the client answers. Of two answers to the same ceremony only one gets it. The client holds
+/// a random secret; the row's id is derived from its SHA-256, so someone who reads the table cannot finish a ceremony.
 /// </summary>
 public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider time)
 {
@@ -20,16 +22,26 @@ public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider ti
         EF.CompileAsyncQuery((VouchDbContext db, Guid id, string kind, CancellationToken _) =>
             db.Ceremonies.AsNoTracking().SingleOrDefault(c => c.Id == id && c.Kind == kind)));
 
+    /// <summary>The prefix of a ceremony secret (the value the client presents to finish).</summary>
+    internal const string SecretPrefix = "vch_";
+
     private long _nextSweepTicks;
 
-    /// <summary>Stores a new ceremony of <paramref name="kind"/> and returns its id.</summary>
-    public async Task<Guid> StartAsync(string kind, string options, Guid? inviteId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The row id of the ceremony whose secret is <paramref name="secret"/>: the first 128 bits of its SHA-256, as
+    /// invites and sessions store only a hash. Knowing the id does not give the secret.
+    /// </summary>
+    internal static Guid IdOf(string secret) => new(Convert.FromHexString(OpaqueSecret.Hash(secret).AsSpan(0, 32)));
+
+    /// <summary>Stores a new ceremony of <paramref name="kind"/> and returns its secret, which only the client holds.</summary>
+    public async Task<string> StartAsync(string kind, string options, Guid? inviteId, CancellationToken cancellationToken)
     {
         var now = StoredTime.Now(time);
         await using var db = factory.CreateDbContext();
+        var secret = OpaqueSecret.Generate(SecretPrefix);
         var ceremony = new CeremonyRecord
         {
-            Id = Guid.NewGuid(), Kind = kind, Options = options, InviteId = inviteId,
+            Id = IdOf(secret), Kind = kind, Options = options, InviteId = inviteId,
             CreatedAt = now, ExpiresAt = now + CeremonyKinds.Lifetime,
         };
         db.Ceremonies.Add(ceremony);
@@ -39,20 +51,21 @@ public sealed class CeremonyStore(VouchDbContextFactory factory, TimeProvider ti
         var next = Interlocked.Read(ref _nextSweepTicks);
         if (now.UtcTicks >= next && Interlocked.CompareExchange(ref _nextSweepTicks, (now + SweepInterval).UtcTicks, next) == next)
             await db.Ceremonies.Where(c => c.ExpiresAt < now - CeremonyKinds.Lifetime).ExecuteDeleteAsync(cancellationToken);
-        return ceremony.Id;
+        return secret;
     }
 
-    /// <summary>Claims the ceremony of <paramref name="kind"/> with id <paramref name="ceremonyId"/>, if it is unused and unexpired.</summary>
-    public async Task<Outcome<CeremonyRecord>> ConsumeAsync(string? ceremonyId, string kind, CancellationToken cancellationToken)
+    /// <summary>Claims the ceremony of <paramref name="kind"/> whose secret is <paramref name="ceremony"/>, if it is unused and unexpired.</summary>
+    public async Task<Outcome<CeremonyRecord>> ConsumeAsync(string? ceremony, string kind, CancellationToken cancellationToken)
     {
-        if (!Guid.TryParse(ceremonyId, out var id)) return Unknown;
+        if (!OpaqueSecret.HasShape(ceremony, SecretPrefix)) return Unknown;
+        var id = IdOf(ceremony!);
         var now = StoredTime.Now(time);
         await using var db = factory.CreateDbContext();
-        var ceremony = await Find.For(db)(db, id, kind, cancellationToken);
-        if (ceremony is null || ceremony.ConsumedAt is not null) return Unknown;
-        if (ceremony.ExpiresAt <= now) return Expired;
+        var found = await Find.For(db)(db, id, kind, cancellationToken);
+        if (found is null || found.ConsumedAt is not null) return Unknown;
+        if (found.ExpiresAt <= now) return Expired;
         var claimed = await db.Ceremonies.Where(c => c.Id == id && c.ConsumedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.ConsumedAt, now), cancellationToken);
-        return claimed == 1 ? ceremony : Unknown;
+        return claimed == 1 ? found : Unknown;
     }
 }

@@ -45,7 +45,7 @@ public sealed class EnrollmentService(
         });
         var json = request.ToJson();
         var ceremony = await ceremonies.StartAsync(CeremonyKinds.Enroll, json, invite.Id, cancellationToken);
-        return new CeremonyOptionsResponse(ceremony.ToString(), JsonDocument.Parse(json).RootElement.Clone());
+        return new CeremonyOptionsResponse(ceremony, JsonDocument.Parse(json).RootElement.Clone());
     }
 
     public async Task<Outcome<EnrollResponse>> FinishAsync(EnrollRequest request, string? client, CancellationToken cancellationToken)

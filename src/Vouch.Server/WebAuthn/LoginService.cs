@@ -33,7 +33,7 @@ public sealed class LoginService(
             UserVerification = UserVerificationRequirement.Required,
         }).ToJson();
         var ceremony = await ceremonies.StartAsync(CeremonyKinds.Login, json, null, cancellationToken);
-        return new CeremonyOptionsResponse(ceremony.ToString(), JsonDocument.Parse(json).RootElement.Clone());
+        return new CeremonyOptionsResponse(ceremony, JsonDocument.Parse(json).RootElement.Clone());
     }
 
     /// <summary>Finishes a login of the JSON API (the CLI): a session whose bearer token the answer carries.</summary>

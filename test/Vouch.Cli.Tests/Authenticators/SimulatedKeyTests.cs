@@ -189,7 +189,8 @@ public sealed class SimulatedKeyTests : IAsyncLifetime
         var context = new CliContext(console, name => name == SocketHidTransport.EnvironmentVariable ? SocketPath : null,
             new Lazy<Server.ServerConnections>(() => throw new InvalidOperationException("no server in this test")));
 
-        Assert.IsType<Libfido2Authenticator>(context.Authenticator());
+        // Behind the relying-party check every authenticator gets (RelyingPartyCheckTests).
+        Assert.IsType<Libfido2Authenticator>(Assert.IsType<RelyingPartyCheck>(context.Authenticator()).Inner);
         Assert.Contains($"SIMULATED security key at {SocketPath}", console.ErrorText, StringComparison.Ordinal);
     }
 

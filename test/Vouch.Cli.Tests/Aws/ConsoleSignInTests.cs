@@ -97,19 +97,31 @@ public sealed class ConsoleSignInTests
     }
 
     [Theory]
-    [InlineData("https://federation.example.com/federation", true)]
+    [InlineData("https://127.0.0.1:8443/federation", true)]
     [InlineData("http://127.0.0.1:8080/federation", true)]
     [InlineData("http://localhost:8080/federation", true)]
+    [InlineData("https://[::1]:8443/federation", true)]
+    [InlineData("https://federation.example.com/federation", false)]
+    [InlineData("https://signin.aws.amazon.com/federation", false)]
     [InlineData("http://federation.example.com/federation", false)]
-    [InlineData("https://federation.example.com/federation?x=1", false)]
+    [InlineData("https://127.0.0.1.example.com/federation", false)]
+    [InlineData("https://localhost.example.com/federation", false)]
+    [InlineData("https://10.0.0.1/federation", false)]
+    [InlineData("https://127.0.0.1/federation?x=1", false)]
     [InlineData("ftp://127.0.0.1/federation", false)]
     [InlineData("not a url", false)]
-    public void The_endpoint_override_is_https_or_loopback_http(string configured, bool accepted)
+    public void The_endpoint_override_accepts_only_loopback_targets(string configured, bool accepted)
     {
         string? Environment(string name) => name == ConsoleSignIn.EndpointVariable ? configured : null;
 
-        if (accepted) Assert.Equal(configured, ConsoleSignIn.Endpoint(Role, Environment).AbsoluteUri);
-        else Assert.Equal(ExitCodes.BadConfiguration, Assert.Throws<CliException>(() => ConsoleSignIn.Endpoint(Role, Environment)).ExitCode);
+        if (accepted)
+        {
+            Assert.Equal(configured, ConsoleSignIn.Endpoint(Role, Environment).AbsoluteUri);
+            return;
+        }
+        var refused = Assert.Throws<CliException>(() => ConsoleSignIn.Endpoint(Role, Environment));
+        Assert.Equal(ExitCodes.BadConfiguration, refused.ExitCode);
+        Assert.Contains("VOUCH_AWS_FEDERATION_ENDPOINT is a test hook and must name a loopback address", refused.Message, StringComparison.Ordinal);
     }
 
     [Theory]

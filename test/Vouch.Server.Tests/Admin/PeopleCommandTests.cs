@@ -85,6 +85,31 @@ public sealed class PeopleCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Disabling_the_last_enabled_administrator_is_refused_and_changes_nothing()
+    {
+        var (exit, output, error) = await RunAsync("users", "disable", "alice@example.com");
+
+        Assert.Equal(ExitCodes.Failed, exit);
+        Assert.Equal("", output);
+        Assert.Equal("vouch-server: alice@example.com is the last administrator; promote another user first\n", error);
+        Assert.Contains("state       active\n", (await RunAsync("users", "show", "alice@example.com")).Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Demoting_the_last_enabled_administrator_is_refused_while_a_disabled_one_remains()
+    {
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("users", "promote", "bob@example.com")).Exit);
+        Assert.Equal(ExitCodes.Ok, (await RunAsync("users", "disable", "alice@example.com")).Exit);
+
+        var demoted = await RunAsync("users", "demote", "bob@example.com");
+        var disabled = await RunAsync("users", "disable", "bob@example.com");
+
+        Assert.Equal((ExitCodes.Failed, "vouch-server: bob@example.com is the last administrator; promote another user first\n"), (demoted.Exit, demoted.Error));
+        Assert.Equal((ExitCodes.Failed, "vouch-server: bob@example.com is the last administrator; promote another user first\n"), (disabled.Exit, disabled.Error));
+        Assert.True((await AdministratorsAsync())["bob@example.com"]);
+    }
+
+    [Fact]
     public async Task Promoting_an_unknown_user_exits_not_found()
     {
         var (exit, _, error) = await RunAsync("users", "promote", "nobody@example.com");

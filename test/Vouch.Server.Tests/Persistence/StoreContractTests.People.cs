@@ -48,4 +48,28 @@ public abstract partial class StoreContractTests
         await using var check = factory.CreateDbContext();
         Assert.Equal(1, await check.Users.CountAsync(u => u.IsAdmin));
     }
+
+    [Fact]
+    public async Task Two_administrators_disabling_each_other_at_once_leave_one_enabled_administrator()
+    {
+        var (_, audit, factory) = Instance();
+        var sessions = new SessionService(factory, audit, Time);
+        await using (var db = factory.CreateDbContext())
+        {
+            foreach (var email in new[] { "alice@example.com", "bob@example.com" })
+                db.Users.Add(new UserRecord { Id = Guid.NewGuid(), Email = email, Domain = "example.com", CreatedAt = StoredTime.Now(Time), IsAdmin = true });
+            await db.SaveChangesAsync();
+        }
+        var users = new UserService(factory, audit, sessions, Time);
+        var others = new UserService(Instance().Factory, Instance().Audit, sessions, Time);
+
+        var outcomes = await Task.WhenAll(
+            users.DisableAsync(EmailAddress.TryParse("alice@example.com")!, "admin:bob@example.com", CancellationToken.None),
+            others.DemoteAsync(EmailAddress.TryParse("bob@example.com")!, "admin:alice@example.com", CancellationToken.None));
+
+        Assert.Single(outcomes, o => o.Succeeded);
+        Assert.Single(outcomes, o => o.Problem?.Code == ErrorCodes.LastAdministrator);
+        await using var check = factory.CreateDbContext();
+        Assert.Equal(1, await check.Users.CountAsync(u => u.IsAdmin && u.DisabledAt == null));
+    }
 }

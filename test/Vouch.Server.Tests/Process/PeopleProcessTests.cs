@@ -119,8 +119,15 @@ public sealed class PeopleProcessTests : IAsyncLifetime
     [Fact]
     public async Task Disable_and_enable_change_the_state_users_show_reports()
     {
+        // Bob becomes an administrator first: Alice, the last enabled one, could not be disabled.
+        await using (var server = await _database.StartServerAsync())
+        {
+            using var bob = new ApiUser(server, "bob@example.com");
+            await bob.EnrollAsync();
+        }
+        Assert.Equal(0, (await RunAsync("users", "promote", "bob@example.com")).ExitCode);
         var disable = await RunAsync("users", "disable", "alice@example.com");
-        var disabled = JsonLines(await RunAsync("users", "list", "--json")).Single();
+        var disabled = JsonLines(await RunAsync("users", "list", "--json")).Single(u => u.GetProperty("email").GetString() == "alice@example.com");
         var enable = await RunAsync("users", "enable", "alice@example.com");
         var again = await RunAsync("users", "enable", "alice@example.com");
 

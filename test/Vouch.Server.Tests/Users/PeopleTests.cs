@@ -20,6 +20,13 @@ public sealed class PeopleTests : ApiUserTests
     /// <summary>Alice's second key: another software key, enrolled with an invite for her email.</summary>
     private ApiUser SpareKey() => new(Server, Alice.Email);
 
+    /// <summary>Root enrolls first, so Alice is an ordinary user (the last enabled administrator cannot be disabled).</summary>
+    private async Task AdministratorEnrolledFirstAsync()
+    {
+        using var root = new ApiUser(Server, "root@example.com");
+        await root.EnrollAsync();
+    }
+
     private static void AssertRefused(HttpStatusCode status, string error, (HttpStatusCode Status, JsonElement Body) answer)
     {
         Assert.True(status == answer.Status, answer.Body.ToString());
@@ -140,6 +147,7 @@ public sealed class PeopleTests : ApiUserTests
     [Fact]
     public async Task Disabling_a_user_ends_their_sessions_and_refuses_their_tokens_logins_and_enrollments()
     {
+        await AdministratorEnrolledFirstAsync();
         var session = await Alice.EnrollAndLoginAsync();
         var code = await Alice.InviteAsync();
 
@@ -159,6 +167,7 @@ public sealed class PeopleTests : ApiUserTests
     [Fact]
     public async Task An_enrollment_that_began_before_the_user_was_disabled_is_refused_and_leaves_the_invite_unused()
     {
+        await AdministratorEnrolledFirstAsync();
         await Alice.EnrollAsync();
         using var spare = SpareKey();
         var code = await spare.InviteAsync();
@@ -177,6 +186,7 @@ public sealed class PeopleTests : ApiUserTests
     [Fact]
     public async Task Enabling_a_user_lets_them_log_in_again_but_their_old_session_stays_revoked()
     {
+        await AdministratorEnrolledFirstAsync();
         var oldSession = await Alice.EnrollAndLoginAsync();
         var users = Server.Get<UserService>();
         await users.DisableAsync(AliceEmail, "admin:test", CancellationToken.None);
@@ -273,9 +283,13 @@ public sealed class PeopleTests : ApiUserTests
         Guid aliceId;
         await using (var db = Server.Get<VouchDbContextFactory>().CreateDbContext())
             aliceId = (await db.Users.SingleAsync()).Id;
+        // Another administrator first: the last enabled one cannot be disabled.
+        using var bob = new ApiUser(Server, "bob@example.com");
+        await bob.EnrollAsync();
+        await users.PromoteAsync(EmailAddress.TryParse(bob.Email)!, "admin:test", CancellationToken.None);
 
         var enabled = await users.IsAdministratorAsync(aliceId, CancellationToken.None);
-        await users.DisableAsync(AliceEmail, "admin:test", CancellationToken.None);
+        Assert.True((await users.DisableAsync(AliceEmail, "admin:test", CancellationToken.None)).Value!.Changed);
         var disabled = await users.IsAdministratorAsync(aliceId, CancellationToken.None);
 
         Assert.True(enabled);
