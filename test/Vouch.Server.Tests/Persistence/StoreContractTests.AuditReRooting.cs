@@ -28,31 +28,9 @@ public abstract partial class StoreContractTests
         return factory;
     }
 
-    /// <summary>
-    /// The attack of the security review (H2): delete the log and write back its history as a plain SHA-256 chain,
-    /// which anyone can compute, with record <paramref name="leftOut"/> left out. Returns the forged head.
-    /// </summary>
-    private static async Task<AuditHead> ReRootWithoutAsync(VouchDbContextFactory factory, long leftOut)
-    {
-        await using var db = factory.CreateDbContext();
-        var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Sequence).ToListAsync();
-        await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log");
-        var previous = AuditHash.Genesis;
-        long n = 0;
-        foreach (var r in records.Where(r => r.Sequence != leftOut))
-        {
-            n++;
-            var hash = AuditHash.ComputeUnkeyed(n, r.Time, r.Type, r.Actor, r.ClientAddress, r.Data, previous);
-            db.AuditRecords.Add(new AuditRecord
-            {
-                Sequence = n, Time = r.Time, Type = r.Type, Actor = r.Actor, ClientAddress = r.ClientAddress, Data = r.Data,
-                PreviousHash = previous, Hash = hash,
-            });
-            previous = hash;
-        }
-        await db.SaveChangesAsync();
-        return new AuditHead(n, previous);
-    }
+    /// <summary>The attack of the security review (H2), record <paramref name="leftOut"/> left out. Returns the forged head.</summary>
+    private static Task<AuditHead> ReRootWithoutAsync(VouchDbContextFactory factory, long leftOut) =>
+        AuditForgery.RewriteUnkeyedAsync(factory, leftOut);
 
     [Fact]
     public async Task A_log_re_rooted_on_a_plain_sha256_history_takes_no_event_and_never_verifies()

@@ -18,27 +18,8 @@ public sealed partial class ServerProcessTests
     /// </summary>
     private async Task<string> WriteBackUnkeyedAsync(long leftOut)
     {
-        var factory = new VouchDbContextFactory(DatabaseSettings.Parse(_directory.File("vouch.db")));
-        string head;
-        await using (var db = factory.CreateDbContext())
-        {
-            var records = await db.AuditRecords.AsNoTracking().OrderBy(r => r.Sequence).ToListAsync();
-            await db.Database.ExecuteSqlRawAsync("DELETE FROM audit_log");
-            var previous = AuditHash.Genesis;
-            long n = 0;
-            foreach (var r in records.Where(r => r.Sequence != leftOut))
-            {
-                n++;
-                var hash = AuditHash.ComputeUnkeyed(n, r.Time, r.Type, r.Actor, r.ClientAddress, r.Data, previous);
-                db.AuditRecords.Add(new AuditRecord
-                {
-                    Sequence = n, Time = r.Time, Type = r.Type, Actor = r.Actor, ClientAddress = r.ClientAddress, Data = r.Data, PreviousHash = previous, Hash = hash,
-                });
-                previous = hash;
-            }
-            await db.SaveChangesAsync();
-            head = $"{n}:{previous}";
-        }
+        var forged = await AuditForgery.RewriteUnkeyedAsync(new VouchDbContextFactory(DatabaseSettings.Parse(_directory.File("vouch.db"))), leftOut);
+        var head = $"{forged.Sequence}:{forged.Hash}";
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         return head;
     }
