@@ -43,13 +43,9 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
         _connections.Dispose();
     }
 
-    [Fact]
-    public async Task Values_a_hostile_sts_answers_are_exported_exactly_and_never_run_by_the_shell()
+    /// <summary>Runs <c>vouch credential aws --format FORMAT</c> in process against the agent and the stand-in STS.</summary>
+    private async Task<(int ExitCode, CapturedConsole Console)> CredentialAwsAsync(string format)
     {
-        _sts.StsCredentials = (
-            $"ASIA$(touch {Marker})",
-            $"it's'; touch {Marker}; echo '",
-            $"`touch {Marker}`\"$HOME\\\" ; touch {Marker} # & | > <");
         var console = new CapturedConsole();
         var environment = new Dictionary<string, string?>
         {
@@ -60,7 +56,17 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
         };
         var context = new CliContext(console, name => environment.GetValueOrDefault(name), new Lazy<ServerConnections>(() => _connections));
 
-        var exitCode = await VouchCommandLine.InvokeAsync(["credential", "aws", "--role", Role, "--format", "env"], context);
+        return (await VouchCommandLine.InvokeAsync(["credential", "aws", "--role", Role, "--format", format], context), console);
+    }
+
+    [Fact]
+    public async Task Values_a_hostile_sts_answers_are_exported_exactly_and_never_run_by_the_shell()
+    {
+        _sts.StsCredentials = (
+            $"ASIA$(touch {Marker})",
+            $"it's'; touch {Marker}; echo '",
+            $"`touch {Marker}`\"$HOME\\\" ; touch {Marker} # & | > <");
+        var (exitCode, console) = await CredentialAwsAsync("env");
         var output = console.Out.ToString()!;
         // Each value on its own NUL-terminated record, so that the comparison sees every byte.
         var shell = await ProcessRunner.RunAsync("bash",
@@ -79,17 +85,7 @@ public sealed class CredentialEnvFormatTests : IAsyncLifetime
     public async Task The_json_format_has_exactly_the_documented_snake_case_fields()
     {
         _sts.StsCredentials = ("ASIASTANDIN", "secret/with+plus", "session+token/with=");
-        var console = new CapturedConsole();
-        var environment = new Dictionary<string, string?>
-        {
-            ["VOUCH_AGENT_SOCKET"] = Paths.AgentSocket,
-            ["VOUCH_CONFIG_DIR"] = Paths.ConfigDirectory,
-            ["AWS_ENDPOINT_URL_STS"] = _sts.Url,
-            ["AWS_REGION"] = "us-east-1",
-        };
-        var context = new CliContext(console, name => environment.GetValueOrDefault(name), new Lazy<ServerConnections>(() => _connections));
-
-        var exitCode = await VouchCommandLine.InvokeAsync(["credential", "aws", "--role", Role, "--format", "json"], context);
+        var (exitCode, console) = await CredentialAwsAsync("json");
 
         Assert.True(exitCode == ExitCodes.Ok, console.Errors.ToString());
         using var json = System.Text.Json.JsonDocument.Parse(console.Out.ToString()!);
