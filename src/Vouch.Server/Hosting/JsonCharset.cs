@@ -19,7 +19,9 @@ internal static class JsonCharset
     public static Task? Check(HttpContext context)
     {
         var header = context.Request.ContentType;
-        if (string.IsNullOrEmpty(header) || !MediaTypeHeaderValue.TryParse(header, out var mediaType)) return null;
+        // What every Vouch client sends (the token path included) needs no parsing.
+        if (header is null or "" or "application/json" or "application/json; charset=utf-8") return null;
+        if (!MediaTypeHeaderValue.TryParse(header, out var mediaType)) return null;
         if (!mediaType.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             && !mediaType.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)) return null;
         var parameter = mediaType.Parameters.FirstOrDefault(p => p.Name.Equals("charset", StringComparison.OrdinalIgnoreCase));
